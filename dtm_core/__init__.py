@@ -1,0 +1,53 @@
+"""dtm: a package manager for DevOps toolchains. This module is the public plugin API.
+
+Plugins import only names listed in ``__all__``; everything else is internal. The API is
+versioned by :data:`PLUGIN_API_VERSION` (see ``docs/plugin-authors.md``). Names are imported
+lazily so that a local ``dtm search`` does not pay for pluggy or packaging.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .version import PLUGIN_API_VERSION, __version__
+
+if TYPE_CHECKING:
+    from .errors import DtmError as DtmError
+    from .errors import OperationError as OperationError
+    from .errors import OptionError as OptionError
+    from .hookspecs import hookimpl as hookimpl
+    from .options import Option as Option
+    from .secrets import Secret as Secret
+    from .secrets import SecretRef as SecretRef
+    from .toolkind import GONE as GONE
+    from .toolkind import Live as Live
+    from .toolkind import OutputSpec as OutputSpec
+    from .toolkind import ToolContext as ToolContext
+    from .toolkind import ToolKind as ToolKind
+
+_EXPORTS: dict[str, str] = {
+    "DtmError": "errors",
+    "OperationError": "errors",
+    "OptionError": "errors",
+    "hookimpl": "hookspecs",
+    "Option": "options",
+    "Secret": "secrets",
+    "SecretRef": "secrets",
+    "GONE": "toolkind",
+    "Live": "toolkind",
+    "OutputSpec": "toolkind",
+    "ToolContext": "toolkind",
+    "ToolKind": "toolkind",
+}
+
+__all__ = ["PLUGIN_API_VERSION", "__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dtm_core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

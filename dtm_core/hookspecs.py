@@ -1,0 +1,38 @@
+"""The pluggy hook specifications a dtm plugin may implement (every hook is prefixed ``dtm_``).
+
+A plugin module, named by an entry point in group ``dtm``, implements hooks with
+``@dtm_core.hookimpl``. Changing a hook's signature is a breaking change of
+:data:`dtm_core.PLUGIN_API_VERSION`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pluggy
+
+from .secrets import SecretResolver
+from .toolkind import ToolKind
+
+PROJECT = "dtm"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def dtm_tool_kinds() -> Sequence[ToolKind]:  # type: ignore[empty-body]
+    """Return the tool kinds this plugin provides, one instance each.
+
+    Each kind's ``name`` must match the registry tool it provides. Two plugins providing the
+    same name is an error that marks the later plugin broken.
+    """
+
+
+@hookspec
+def dtm_secret_resolvers() -> Mapping[str, SecretResolver]:  # type: ignore[empty-body]
+    """Return extra secret-reference schemes: ``{"vault": resolve}`` makes ``vault:path`` work.
+
+    A resolver receives the text after ``scheme:`` and returns the secret value, or raises a
+    :class:`dtm_core.DtmError` saying what is missing.
+    """

@@ -1,0 +1,188 @@
+"""The embedded state store: one JSON file, replaced atomically, with a backup and a lock."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidInputError, RefusedError
+from .lock import StateLock
+from .model import STATE_SCHEMA_VERSION, State
+from .store import LockHolder
+
+__all__ = ["MIGRATIONS", "LocalStateStore", "migrate"]
+
+STATE_FILE = "state.json"
+LOCK_FILE = "lock"
+
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+
+#: ``MIGRATIONS[n]`` turns a schema-``n`` document into a schema ``n + 1`` one. Every backend
+#: runs documents through :func:`migrate` on load; the next commit writes the new schema.
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def migrate(data: dict[str, Any], *, where: str) -> dict[str, Any]:
+    """Bring a state document up to :data:`STATE_SCHEMA_VERSION`, one step at a time."""
+    schema = data.get("schema", STATE_SCHEMA_VERSION)
+    if type(schema) is not int or schema < 0:
+        raise ValueError(f"schema is {schema!r}, not a version number")
+    if schema > STATE_SCHEMA_VERSION:
+        raise InvalidInputError(
+            f"state was written by a newer dtm (schema {schema}); upgrade dtm",
+            hint=f"this dtm reads schema {STATE_SCHEMA_VERSION} and older; the state is {where}",
+        )
+    while schema < STATE_SCHEMA_VERSION:
+        step = MIGRATIONS.get(schema)
+        if step is None:
+            raise InvalidInputError(
+                f"state schema {schema} is too old for this dtm (no migration to {schema + 1})",
+                hint=f"upgrade it with an older dtm release first; the state is {where}",
+            )
+        data = step(dict(data))
+        schema += 1
+        data["schema"] = schema
+    return data
+
+
+class LocalStateStore:
+    """Keeps state in ``<directory>/state.json``, private to the user (0700 directory, 0600 files).
+
+    A commit writes a temporary file, fsyncs it and renames it over the state file, so a
+    process killed at any moment leaves either the old or the new document, never a mix. The
+    document being replaced is kept as ``state.json.bak`` for a by-hand restore.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / STATE_FILE
+        self.backup_path = directory / (STATE_FILE + ".bak")
+        self.lock_path = directory / LOCK_FILE
+        self.description = f"local file {self.path}"
+
+    def load(self) -> State:
+        return self._read() or State()
+
+    def commit(self, state: State) -> None:
+        self._ensure_directory()
+        # Also refuses to overwrite a damaged file (and so back it up over the good copy).
+        on_disk = self._read()
+        if on_disk is not None and on_disk.serial > state.serial:
+            raise RefusedError(
+                f"state in {self.path} changed since it was loaded "
+                f"(serial {on_disk.serial} on disk, {state.serial} loaded); not overwriting it",
+                hint="another dtm run committed without the lock; run the command again",
+            )
+        serial = state.serial + 1
+        document = dict(state.to_json(), schema=STATE_SCHEMA_VERSION, serial=serial)
+        payload = json.dumps(document, sort_keys=True, indent=1).encode("utf-8") + b"\n"
+        tmp = self._temp_path()
+        try:
+            _write_private(tmp, payload)
+            if on_disk is not None:
+                self._back_up()
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        _fsync_directory(self.directory)
+        state.serial = serial
+        state.schema = STATE_SCHEMA_VERSION
+
+    @contextlib.contextmanager
+    def lock(self, *, command: str, timeout: float,
+             on_wait: Callable[[LockHolder | None], None] | None = None) -> Iterator[None]:
+        self._ensure_directory()
+        with StateLock(self.lock_path).acquire(command=command, timeout=timeout, on_wait=on_wait):
+            self._sweep_temp_files()
+            yield
+
+    def _read(self) -> State | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise InvalidInputError(
+                f"cannot read state file {self.path}: {error.strerror}",
+                hint="check that it belongs to the user running dtm and is readable (0600)",
+            ) from error
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("the document is not a JSON object")
+            state = State.from_json(migrate(data, where=str(self.path)))
+            if type(state.serial) is not int:
+                raise ValueError(f"serial is {state.serial!r}, not a number")
+        except json.JSONDecodeError as error:
+            where = f"line {error.lineno} column {error.colno}"
+            raise self._corrupt(f"invalid JSON at {where}") from error
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise self._corrupt(f"not a dtm state document ({error})") from error
+        return state
+
+    def _corrupt(self, reason: str) -> InvalidInputError:
+        if self.backup_path.exists():
+            hint = f"restore the previous good copy with: cp {self.backup_path} {self.path}"
+        else:
+            aside = f"mv {self.path} {self.path}.broken"
+            hint = f"no backup exists; move it aside to start empty: {aside}"
+        return InvalidInputError(f"state file {self.path} is corrupt: {reason}", hint=hint)
+
+    def _back_up(self) -> None:
+        """Make ``state.json.bak`` the document about to be replaced, atomically."""
+        tmp = self._temp_path()
+        try:
+            try:
+                # A hard link costs nothing and shares the state file's private mode.
+                os.link(self.path, tmp)
+            except OSError:  # file systems without hard links
+                _write_private(tmp, self.path.read_bytes())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.backup_path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+
+    def _ensure_directory(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def _temp_path(self) -> Path:
+        return self.directory / f".{STATE_FILE}.{secrets.token_hex(6)}.tmp"
+
+    def _sweep_temp_files(self) -> None:
+        # Only a run killed mid-commit leaves these; under the lock no live writer owns one.
+        for leftover in self.directory.glob(f".{STATE_FILE}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _write_private(path: Path, payload: bytes) -> None:
+    """Create ``path`` as a new 0600 file holding ``payload``, durably on disk."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        # The umask can only remove bits, but be explicit: the file must never be readable
+        # by others, whatever the umask or ACL defaults say.
+        os.chmod(path, 0o600)
+        file.write(payload)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable: without this a power cut can bring back the old name."""
+    if not hasattr(os, "O_DIRECTORY"):  # Windows cannot open a directory; NTFS journals renames
+        return
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,110 @@
+"""The tool kind contract: what a plugin implements so dtm can create, read, update and delete a tool.
+
+A tool kind is named like the registry tool it provides (``argocd``). dtm validates options
+against :attr:`ToolKind.options` before any call, resolves secret references into
+:class:`~dtm_core.secrets.Secret` values, and passes everything through a :class:`ToolContext`.
+
+Contract for authors:
+
+* ``create`` makes the resource and returns its outputs. It must tolerate finding the
+  resource already there (a retry after an ambiguous failure): look before creating again.
+* ``read`` reports the live resource as :class:`Live`, or :data:`GONE` when it no longer
+  exists. ``Live.observed`` uses the same option names as the user's options, so dtm compares
+  like with like and reports drift by key.
+* ``update`` converges an existing resource in place; it never deletes to update.
+* ``delete`` removes what ``create`` made; deleting something already gone is not an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final
+
+from .options import Option
+from .secrets import SecretRef
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One output a tool kind promises; ``secret`` outputs are returned as :class:`SecretRef`."""
+
+    name: str
+    description: str = ""
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class Live:
+    """What ``read`` found: the observed settings (by option name) and the current outputs."""
+
+    observed: Mapping[str, Any] = field(default_factory=dict)
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+
+
+class _Gone:
+    """Type of :data:`GONE`; a singleton so ``read(...) is GONE`` reads naturally."""
+
+    _instance: ClassVar[_Gone | None] = None
+
+    def __new__(cls) -> _Gone:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "GONE"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+#: Returned by ``read`` when the resource no longer exists (deleted outside dtm, or never made).
+GONE: Final = _Gone()
+
+Outputs = dict[str, Any]
+
+
+@dataclass
+class ToolContext:
+    """What dtm hands every operation: who is being worked on, and services of the core.
+
+    ``options`` are validated, defaults applied, secrets resolved to :class:`Secret`.
+    ``outputs`` are those recorded by the last successful create/update (empty on create).
+    ``progress`` reports a line of progress for long work (shown live on a terminal).
+    """
+
+    tool: str
+    instance: str
+    version: str
+    options: Mapping[str, Any]
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    progress: Callable[[str], None] = field(default=lambda message: None)
+    resolve_secret: Callable[[SecretRef], Any] | None = None
+
+    @property
+    def address(self) -> str:
+        """``tool.instance``: how users and state name this instance."""
+        return f"{self.tool}.{self.instance}"
+
+
+class ToolKind:
+    """Base class of tool kinds. Subclass it, set the class attributes, implement the four operations."""
+
+    #: The registry tool name this kind provides, e.g. ``"argocd"``.
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    options: ClassVar[Sequence[Option]] = ()
+    outputs: ClassVar[Sequence[OutputSpec]] = ()
+
+    def create(self, ctx: ToolContext) -> Outputs:
+        raise NotImplementedError(f"{self.name}: create is not implemented")
+
+    def read(self, ctx: ToolContext) -> Live | _Gone:
+        raise NotImplementedError(f"{self.name}: read is not implemented")
+
+    def update(self, ctx: ToolContext, live: Live) -> Outputs:
+        raise NotImplementedError(f"{self.name}: update is not implemented")
+
+    def delete(self, ctx: ToolContext) -> None:
+        raise NotImplementedError(f"{self.name}: delete is not implemented")
