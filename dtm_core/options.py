@@ -66,13 +66,19 @@ def _describe(value: Any) -> str:
     return f"{kind} {shown}"
 
 
+def _about(option: Option) -> str:
+    about = f"{option.name} takes a {option.type} value"
+    return f"{about}: {option.description}" if option.description else about
+
+
 def _check(option: Option, value: Any, path: str) -> Any:
     if option.secret:
         if isinstance(value, SecretRef):
             return value
         # Never echo the value: it may be the secret itself.
         if not isinstance(value, str):
-            raise OptionError(f"{path}: expected a secret reference such as env:NAME")
+            raise OptionError(f"{path}: expected a secret reference such as env:NAME",
+                              hint="dtm stores only where a secret comes from, never its value")
         try:
             return SecretRef.parse(value, where=path)
         except InvalidInputError as exc:
@@ -80,10 +86,12 @@ def _check(option: Option, value: Any, path: str) -> Any:
     expected = _PY_TYPES[option.type]
     # bool is an int in Python; an integer option must not accept true/false.
     if not isinstance(value, expected) or (option.type in {"integer", "number"} and isinstance(value, bool)):
-        raise OptionError(f"{path}: expected {option.type}, got {_describe(value)}")
+        raise OptionError(f"{path}: expected {option.type}, got {_describe(value)}",
+                          hint=_about(option))
     if option.choices is not None and value not in option.choices:
         allowed = ", ".join(str(c) for c in option.choices)
-        raise OptionError(f"{path}: expected one of {allowed}, got {_describe(value)}")
+        raise OptionError(f"{path}: expected one of {allowed}, got {_describe(value)}",
+                          hint=f"choose one of: {allowed}")
     if option.type == "list":
         item = option.items or Option(name="item")
         return [_check(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
@@ -92,7 +100,8 @@ def _check(option: Option, value: Any, path: str) -> Any:
         out = {}
         for key, v in value.items():
             if not isinstance(key, str):
-                raise OptionError(f"{path}: keys must be strings, got {_describe(key)}")
+                raise OptionError(f"{path}: keys must be strings, got {_describe(key)}",
+                                  hint=_about(option))
             out[key] = _check(item, v, f"{path}.{key}")
         return out
     if option.type == "object":
@@ -131,7 +140,8 @@ def validate_options(options: Sequence[Option], values: Mapping[str, Any],
     Secret options come back as :class:`SecretRef`. Raises :class:`OptionError` naming the path.
     """
     if not isinstance(values, Mapping):
-        raise OptionError(f"{prefix}: expected a mapping of options, got {_describe(values)}")
+        raise OptionError(f"{prefix}: expected a mapping of options, got {_describe(values)}",
+                          hint="write options as key: value pairs")
     return _validate_fields(options, values, prefix)
 
 

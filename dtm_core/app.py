@@ -1,0 +1,236 @@
+"""The application facade the CLI calls: registry, plugins and state, loaded lazily, and
+the run of a planned transaction (lock, show, confirm, install plugins, execute).
+
+Nothing here prints or prompts: the CLI passes callbacks (``confirm``, ``show``, a reporter),
+so the core stays usable as a library and testable without a terminal.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from .errors import AbortedError, DtmError, InstallerError, RefusedError
+from .paths import DtmPaths, resolve_paths
+
+if TYPE_CHECKING:
+    from .operations import ProgressFn, ToolRunner
+    from .packages import Plan
+    from .plugins import PluginHost
+    from .registry.model import PluginRef, Registry
+    from .state.model import State, Transaction
+    from .state.store import LockHolder, StateStore
+    from .transactions import Reporter
+
+
+@dataclass
+class RunOptions:
+    """How a changing command runs: prompts, dry run, lock wait, progress."""
+
+    yes: bool = False
+    dry_run: bool = False
+    lock_timeout: float = 60.0
+    progress: ProgressFn | None = None
+    on_lock_wait: Callable[[LockHolder | None], None] | None = None
+
+
+@dataclass
+class Dtm:
+    """One dtm session: where files are, and the registry, plugins and state store on demand."""
+
+    environ: Mapping[str, str]
+    paths: DtmPaths = field(default=None)  # type: ignore[assignment]
+    plugin_loader: Callable[[], PluginHost] | None = None
+    #: An httpx transport for index downloads; tests inject one.
+    transport: Any = None
+
+    def __post_init__(self) -> None:
+        if self.paths is None:
+            self.paths = resolve_paths(dict(self.environ))
+
+    @cached_property
+    def registry(self) -> Registry:
+        from .registry import load_registry
+
+        return load_registry(self.paths, environ=dict(self.environ))
+
+    @cached_property
+    def plugins(self) -> PluginHost:
+        if self.plugin_loader is not None:
+            return self.plugin_loader()
+        from .plugins import load_plugins
+
+        return load_plugins(self.environ)
+
+    def reload_plugins(self) -> PluginHost:
+        """Discover plugins again, after plugin distributions were installed."""
+        importlib.invalidate_caches()
+        self.__dict__.pop("plugins", None)
+        return self.plugins
+
+    @cached_property
+    def store(self) -> StateStore:
+        from .state import open_store
+
+        return open_store(self.paths, self.environ)
+
+    def read_state(self) -> State:
+        """The state without taking the lock: for read-only commands."""
+        return self.store.load()
+
+    # -- plugins ----------------------------------------------------------------------------
+
+    def runner_for(self, tool: str, progress: ProgressFn | None = None) -> ToolRunner:
+        from .operations import ToolRunner
+        from .stacks import StackKind
+
+        entry = self.registry.get(tool)
+        if entry is not None and entry.kind == "stack":
+            return ToolRunner(StackKind(tool), {}, progress)
+        kind = self.plugins.tool_kind(tool)
+        if kind is None:
+            raise self._missing_kind(tool)
+        return ToolRunner(kind, self.plugins.secret_resolvers(), progress)
+
+    def _missing_kind(self, tool: str) -> DtmError:
+        entry = self.registry.get(tool)
+        latest = entry.latest if entry else None
+        if latest is None:
+            return RefusedError(f"no installed plugin provides {tool}",
+                                hint="install the plugin distribution that provides it")
+        info = self.plugins.plugin_for_distribution(latest.plugin.distribution)
+        if info is not None and info.status != "ok":
+            return RefusedError(
+                f"{latest.plugin.distribution} provides {tool} but is {info.status}: {info.error}",
+                hint=f"reinstall it with 'dtm plugins install {latest.plugin.distribution}'",
+            )
+        return RefusedError(
+            f"no installed plugin provides {tool} (expected from {latest.plugin.distribution})",
+            hint=f"install it with 'dtm plugins install {latest.plugin.distribution}'",
+        )
+
+    def missing_distributions(self, plan: Plan) -> list[PluginRef]:
+        """Plugin distributions the plan needs that are not installed (or too old)."""
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import Version
+
+        from .installer import installed_version
+
+        needed: dict[str, PluginRef] = {}
+        for tool, version in plan.versions.items():
+            entry = self.registry.get(tool)
+            if entry is None or entry.kind == "stack" or self.plugins.tool_kind(tool):
+                continue
+            ref = version.plugin
+            have = installed_version(ref.distribution)
+            # Installed at an acceptable version yet providing nothing means broken: the
+            # missing-kind error explains that better than reinstalling blindly would.
+            if have is None or (ref.specifier and not SpecifierSet(ref.specifier).contains(
+                    Version(have), prereleases=True)):
+                needed[ref.distribution] = ref
+        return list(needed.values())
+
+    # -- running a transaction -------------------------------------------------------------
+
+    def execute(self, make_plan: Callable[[State], Plan], *, options: RunOptions,
+                show: Callable[[Plan, list[PluginRef]], None],
+                confirm: Callable[[Plan], bool], reporter: Reporter | None = None,
+                index_url: str | None = None) -> tuple[Plan, Transaction | None]:
+        """Plan under the lock, show it, ask, install missing plugins, then run it."""
+        from .transactions import TransactionRunner, interrupted_error
+
+        with self.store.lock(command=plan_command(self.environ), timeout=options.lock_timeout,
+                             on_wait=options.on_lock_wait):
+            state = self.store.load()
+            running = state.running_transaction()
+            if running is not None:
+                raise interrupted_error(running)
+            plan = make_plan(state)
+            distributions = self.missing_distributions(plan)
+            if not distributions:
+                # Invalid options are refused before anything is shown or asked.
+                self._check_options(plan, options.progress)
+            show(plan, distributions)
+            if plan.empty or options.dry_run:
+                return plan, None
+            if not options.yes and not confirm(plan):
+                raise AbortedError("aborted; nothing was changed",
+                                   hint="pass -y to proceed without asking")
+            if distributions:
+                self._install_distributions(distributions, index_url, options.progress)
+                self._check_options(plan, options.progress)
+            runner = TransactionRunner(
+                self.store, state,
+                lambda tool: self.runner_for(tool, options.progress),
+                reporter or _NullReporter(),
+            )
+            tx = runner.begin(plan.command, plan.steps, undoes=plan.undoes)
+            return plan, runner.run(tx)
+
+    def _install_distributions(self, refs: list[PluginRef], index_url: str | None,
+                               progress: ProgressFn | None) -> None:
+        from .installer import install_distributions
+
+        install_distributions(refs, index_url=index_url or self.environ.get("DTM_PACKAGE_INDEX_URL"),
+                              progress=(lambda m: progress("plugins", m)) if progress else None)
+        host = self.reload_plugins()
+        for ref in refs:
+            info = host.plugin_for_distribution(ref.distribution)
+            if info is None or info.status != "ok":
+                why = info.error if info else "it registers no entry point in group 'dtm'"
+                raise InstallerError(f"installed {ref.distribution} but it did not load: {why}",
+                                     hint="report this to the plugin's authors")
+
+    def _check_options(self, plan: Plan, progress: ProgressFn | None) -> None:
+        """Validate every step's options before any plugin call; store them checked."""
+        for step in plan.steps:
+            if step.after is None or step.action == "mark":
+                continue
+            runner = self.runner_for(str(step.after["tool"]), progress)
+            step.after["options"] = runner.check_options(step.after.get("options", {}),
+                                                         step.address)
+
+    def recover(self, *, rollback: bool, options: RunOptions,
+                reporter: Reporter | None = None) -> Transaction | None:
+        from .transactions import TransactionRunner
+
+        with self.store.lock(command=plan_command(self.environ), timeout=options.lock_timeout,
+                             on_wait=options.on_lock_wait):
+            state = self.store.load()
+            runner = TransactionRunner(self.store, state,
+                                       lambda tool: self.runner_for(tool, options.progress),
+                                       reporter or _NullReporter())
+            return runner.recover(rollback=rollback)
+
+    def update_state(self, change: Callable[[State], Any], *, options: RunOptions) -> Any:
+        """Apply a small change to state under the lock (marks such as hold/unhold)."""
+        with self.store.lock(command=plan_command(self.environ), timeout=options.lock_timeout,
+                             on_wait=options.on_lock_wait):
+            state = self.store.load()
+            result = change(state)
+            if not options.dry_run:
+                self.store.commit(state)
+            return result
+
+
+class _NullReporter:
+    def step_started(self, step: Any) -> None:
+        pass
+
+    def step_finished(self, step: Any) -> None:
+        pass
+
+
+def plan_command(environ: Mapping[str, str]) -> str:
+    """The command line shown to a run waiting for the lock (without option values)."""
+    import sys
+
+    # Only bare words: option values (--set k=v) could carry something sensitive.
+    words = [w for w in sys.argv[1:] if not w.startswith("-") and "=" not in w][:4]
+    return "dtm " + " ".join(words) if words else "dtm"
+
+
+__all__ = ["Dtm", "RunOptions", "AbortedError", "InstallerError"]

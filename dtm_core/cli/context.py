@@ -1,0 +1,48 @@
+"""The per-invocation CLI context: global flags and the application facade built from them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from ..app import Dtm, RunOptions
+    from ..plugins import PluginHost
+
+
+@dataclass
+class CliContext:
+    """Global flags, and how to build the :class:`~dtm_core.app.Dtm` facade (tests inject one)."""
+
+    environ: dict[str, str]
+    debug: bool = False
+    lock_timeout: float = 60.0
+    plugin_loader: Callable[[], PluginHost] | None = None
+    transport: Any = None
+    _app: Dtm | None = field(default=None, repr=False)
+
+    @property
+    def app(self) -> Dtm:
+        if self._app is None:
+            from ..app import Dtm
+
+            self._app = Dtm(environ=self.environ, plugin_loader=self.plugin_loader,
+                            transport=self.transport)
+        return self._app
+
+    def run_options(self, *, yes: bool = False, dry_run: bool = False) -> RunOptions:
+        from ..app import RunOptions
+        from .render import lock_wait_notice, progress_line
+
+        return RunOptions(yes=yes, dry_run=dry_run, lock_timeout=self.lock_timeout,
+                          progress=progress_line, on_lock_wait=lock_wait_notice)
+
+
+def get_context() -> CliContext:
+    ctx = click.get_current_context()
+    obj = ctx.find_object(CliContext)
+    assert obj is not None, "the dtm group always sets a CliContext"
+    return obj

@@ -1,0 +1,96 @@
+"""Read-only commands: search, info and list."""
+
+from __future__ import annotations
+
+import click
+
+from .context import get_context
+from .render import emit_json, notice, output_option, table
+
+
+def _warn_registry() -> None:
+    for warning in getattr(get_context().app.registry, "warnings", []):
+        notice(f"warning: {warning}")
+
+
+@click.command()
+@click.argument("term", required=False)
+@output_option
+def search(term: str | None, output: str) -> None:
+    """Search tools and stacks by name, tag and description (exact and prefix matches first)."""
+    from ..queries import search_rows
+
+    app = get_context().app
+    installed = {r.tool for r in app.read_state().instances.values()}
+    rows = search_rows(app.registry, term, installed)
+    _warn_registry()
+    if output == "json":
+        emit_json(rows)
+        return
+    if not rows:
+        notice(f"no tool matches {term!r}" if term else "the registry lists no tools")
+        return
+    table(["NAME", "VERSION", "KIND", "INSTALLED", "DESCRIPTION"],
+          [[r["name"], r["version"] or "-", r["kind"], "yes" if r["installed"] else "",
+            r["description"]] for r in rows])
+
+
+@click.command()
+@click.argument("tool")
+@output_option
+def info(tool: str, output: str) -> None:
+    """Show TOOL's versions, dependencies, what needs it, its plugin and its index."""
+    from ..queries import info_data
+
+    app = get_context().app
+    data = info_data(app.registry, app.read_state(), tool)
+    if output == "json":
+        emit_json(data)
+        return
+    click.echo(f"{data['name']} ({data['kind']}) — {data['description']}")
+    if data["homepage"]:
+        click.echo(f"homepage:  {data['homepage']}")
+    click.echo(f"index:     {data['source']}")
+    if data["tags"]:
+        click.echo(f"tags:      {', '.join(data['tags'])}")
+    click.echo(f"needed by: {', '.join(data['needed_by']) or '-'}")
+    for inst in data["installed"]:
+        held = ", held" if inst["held"] else ""
+        click.echo(f"installed: {inst['address']} {inst['version']} ({inst['reason']}{held})")
+    click.echo("versions:")
+    table(["  VERSION", "DEPENDS ON", "PLUGIN", "VERIFIED"],
+          [[f"  {v['version']}" + (" (yanked)" if v["yanked"] else ""),
+            ", ".join(v["dependencies"]) or "-", v["plugin"] or "-",
+            "yes" if v["verified"] else "no"] for v in data["versions"]])
+
+
+@click.command(name="list")
+@click.option("--upgradable", is_flag=True, help="Only instances a newer allowed version exists for.")
+@output_option
+def list_(upgradable: bool, output: str) -> None:
+    """List installed instances: version, manual/auto, held, status."""
+    from ..queries import list_rows
+
+    app = get_context().app
+    state = app.read_state()
+    rows = list_rows(state, app.registry)
+    if upgradable:
+        from ..packages import plan_upgrade
+
+        moves = {s.address: s.to_version for s in plan_upgrade(app.registry, state, ()).steps
+                 if s.action == "upgrade"}
+        rows = [dict(r, upgrade_to=moves[r["address"]]) for r in rows if r["address"] in moves]
+    if output == "json":
+        emit_json(rows)
+        return
+    if not rows:
+        notice("no upgradable instances" if upgradable else "nothing is installed")
+        return
+    headers = ["INSTANCE", "VERSION", "REASON", "HELD", "STATUS"]
+    if upgradable:
+        headers.append("UPGRADE TO")
+    table(headers, [[r["address"], r["version"], r["reason"], "held" if r["held"] else "",
+                     r["status"], *([r["upgrade_to"]] if upgradable else [])] for r in rows])
+    running = state.running_transaction()
+    if running is not None:
+        notice(f"warning: transaction {running.id} was interrupted; run 'dtm recover'")

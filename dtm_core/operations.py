@@ -1,0 +1,154 @@
+"""Calling a tool kind's operations safely: options in, secrets resolved, outputs checked.
+
+Every plugin call goes through :class:`ToolRunner`, so validation, secret handling and error
+wrapping are the same for ``install`` and for ``apply``. Options are stored with secret
+references as ``scheme:target`` strings and turned into :class:`Secret` values only here,
+just before the call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import DtmError, OperationError
+from .options import Option, validate_options
+from .secrets import Secret, SecretRef, SecretResolver, resolve_secret
+from .toolkind import GONE, Live, ToolContext, ToolKind, _Gone
+
+ProgressFn = Callable[[str, str], None]
+"""Receives ``(address, message)`` for a line of progress."""
+
+
+def storable(value: Any) -> Any:
+    """Options or outputs as JSON-safe data: secret references become ``scheme:target``."""
+    if isinstance(value, SecretRef):
+        return str(value)
+    if isinstance(value, Secret):
+        # A plugin handed back a resolved secret: storing it would leak it.
+        raise OperationError("refusing to store a secret value; plugins must return SecretRef")
+    if isinstance(value, Mapping):
+        return {k: storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
+def _reveal(options: Sequence[Option], values: Mapping[str, Any],
+            resolvers: Mapping[str, SecretResolver]) -> dict[str, Any]:
+    result = dict(values)
+    for opt in options:
+        value = values.get(opt.name)
+        if opt.secret and isinstance(value, SecretRef):
+            result[opt.name] = resolve_secret(value, resolvers)
+        elif opt.type == "object" and isinstance(value, Mapping):
+            result[opt.name] = _reveal(opt.fields, value, resolvers)
+    return result
+
+
+@dataclass(frozen=True)
+class Target:
+    """One instance to act on: which kind, which version, with which (stored) options."""
+
+    tool: str
+    instance: str
+    version: str
+    options: Mapping[str, Any]
+    outputs: Mapping[str, Any]
+
+    @property
+    def address(self) -> str:
+        return f"{self.tool}.{self.instance}"
+
+
+class ToolRunner:
+    """Runs create/read/update/delete of one kind for one target, wrapping plugin faults."""
+
+    def __init__(self, kind: ToolKind, resolvers: Mapping[str, SecretResolver],
+                 progress: ProgressFn | None = None) -> None:
+        self.kind = kind
+        self.resolvers = resolvers
+        self.progress = progress
+
+    def check_options(self, options: Mapping[str, Any], address: str) -> dict[str, Any]:
+        """Validate user options; the result is storable (secret references as strings)."""
+        try:
+            return storable(validate_options(self.kind.options, options))
+        except DtmError as exc:
+            exc.message = f"{address}: {exc.message}"
+            raise
+
+    def _context(self, target: Target) -> ToolContext:
+        checked = validate_options(self.kind.options, target.options)
+        report = self.progress
+        return ToolContext(
+            tool=target.tool,
+            instance=target.instance,
+            version=target.version,
+            options=_reveal(self.kind.options, checked, self.resolvers),
+            outputs=dict(target.outputs),
+            progress=(lambda message: report(target.address, message)) if report else
+            (lambda message: None),
+            resolve_secret=lambda ref: resolve_secret(ref, self.resolvers),
+        )
+
+    def _call(self, verb: str, target: Target, fn: Callable[[ToolContext], Any]) -> Any:
+        ctx = self._context(target)
+        try:
+            return fn(ctx)
+        except DtmError as exc:
+            if not exc.message.startswith(target.address):
+                exc.message = f"{target.address}: {exc.message}"
+            raise
+        except NotImplementedError as exc:
+            raise OperationError(f"{target.address}: {exc}",
+                                 hint="the plugin does not implement this operation") from exc
+        except Exception as exc:  # a plugin bug must become one line, not a traceback
+            raise OperationError(
+                f"{target.address}: {verb} failed: {type(exc).__name__}: {exc}",
+                hint="run again with --debug for the plugin's traceback",
+            ) from exc
+
+    def _outputs(self, target: Target, outputs: Any) -> dict[str, Any]:
+        if outputs is None:
+            return {}
+        if not isinstance(outputs, Mapping):
+            raise OperationError(f"{target.address}: plugin returned {type(outputs).__name__} "
+                                 "as outputs, expected a mapping")
+        secret_names = {o.name for o in self.kind.outputs if o.secret}
+        for name in secret_names & set(outputs):
+            if not isinstance(outputs[name], SecretRef):
+                raise OperationError(
+                    f"{target.address}: secret output {name!r} was returned as a value",
+                    hint="the plugin must return a SecretRef for secret outputs; report it",
+                )
+        return storable(dict(outputs))
+
+    def create(self, target: Target) -> dict[str, Any]:
+        return self._outputs(target, self._call("create", target, self.kind.create))
+
+    def read(self, target: Target) -> Live | _Gone:
+        result = self._call("read", target, self.kind.read)
+        if result is GONE or isinstance(result, Live):
+            return result
+        raise OperationError(f"{target.address}: read returned {result!r}, expected Live or GONE")
+
+    def update(self, target: Target, live: Live) -> dict[str, Any]:
+        return self._outputs(target, self._call("update", target,
+                                                lambda ctx: self.kind.update(ctx, live)))
+
+    def delete(self, target: Target) -> None:
+        self._call("delete", target, self.kind.delete)
+
+    def converge(self, target: Target) -> dict[str, Any]:
+        """Create, or update in place if it already exists: safe to repeat after a crash."""
+        live = self.read(target)
+        if isinstance(live, Live):
+            return self.update(target, live)
+        return self.create(target)
+
+    def ensure_deleted(self, target: Target) -> None:
+        """Delete if it still exists; a resource already gone is not an error."""
+        if self.read(target) is not GONE:
+            self.delete(target)

@@ -1,0 +1,107 @@
+"""Read-only views for search, info and list, as plain data with stable JSON shapes.
+
+These shapes are the ``--output json`` interface documented in ``docs/cli.md``; change them
+only by adding keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .registry.model import Registry, ToolEntry
+    from .state.model import State
+
+
+def search_rows(registry: Registry, term: str | None, installed: Collection[str]) -> list[dict[str, Any]]:
+    from .registry import search
+
+    return [
+        {
+            "name": entry.name,
+            "kind": entry.kind,
+            "version": _latest_text(entry),
+            "description": entry.description,
+            "tags": list(entry.tags),
+            "installed": entry.name in installed,
+        }
+        for entry in search(registry, term)
+    ]
+
+
+def _latest_text(entry: ToolEntry) -> str | None:
+    latest = entry.latest
+    return latest.version_text if latest else None
+
+
+def info_data(registry: Registry, state: State, name: str) -> dict[str, Any]:
+    """Everything ``dtm info`` shows about one tool."""
+    from .errors import UnknownToolError
+
+    entry = registry.get(name)
+    if entry is None:
+        import difflib
+
+        close = difflib.get_close_matches(name, [e.name for e in registry], n=3)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise UnknownToolError(f"no index lists a tool named {name!r}",
+                               hint=f"{hint}'dtm search' lists tools; 'dtm update' refreshes "
+                               "indexes")
+    dependents = sorted(
+        e.name for e in registry
+        if e.latest and any(d.name == name for d in e.latest.dependencies)
+    )
+    instances = sorted(state.instances_of(name), key=lambda r: r.address)
+    return {
+        "name": entry.name,
+        "kind": entry.kind,
+        "description": entry.description,
+        "tags": list(entry.tags),
+        "homepage": entry.homepage,
+        "source": entry.source,
+        "versions": [
+            {
+                "version": v.version_text,
+                "dependencies": list(v.dependency_texts),
+                "conflicts": list(v.conflict_texts),
+                "plugin": v.plugin.requirement if v.plugin.distribution else None,
+                "verified": bool(v.plugin.hashes),
+                "dtm": v.dtm_text,
+                "yanked": v.yanked,
+            }
+            for v in entry.versions
+        ],
+        "needed_by": dependents,
+        "installed": [
+            {"address": r.address, "version": r.version, "reason": r.reason, "held": r.held}
+            for r in instances
+        ],
+    }
+
+
+def list_rows(state: State, registry: Registry | None = None) -> list[dict[str, Any]]:
+    """Installed instances; with a registry, also the newest version listed for each."""
+    rows = []
+    for rec in sorted(state.instances.values(), key=lambda r: r.address):
+        entry = registry.get(rec.tool) if registry is not None else None
+        latest = entry.latest if entry else None
+        rows.append({
+            "address": rec.address,
+            "tool": rec.tool,
+            "instance": rec.instance,
+            "version": rec.version,
+            "reason": rec.reason,
+            "held": rec.held,
+            "status": "installed",
+            "latest": latest.version_text if latest else None,
+            "requires": list(rec.requires),
+            "updated_at": rec.updated_at,
+        })
+    running = state.running_transaction()
+    if running is not None:
+        touched = {s.address for s in running.steps if s.status in {"running", "pending"}}
+        for row in rows:
+            if row["address"] in touched:
+                row["status"] = "interrupted"
+    return rows

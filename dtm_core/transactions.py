@@ -1,0 +1,227 @@
+"""Journaled transactions: run steps with a commit before and after each, recover and undo them.
+
+The journal lives in the same state document as the instances, so one atomic commit moves a
+step's status and its instance record together. If dtm is killed, the transaction stays
+``running`` with each step ``done``, ``running`` (effect unknown) or ``pending``; ``recover``
+finishes it (repeating the unknown step idempotently: read, then create or update) or rolls
+it back (reverting done steps in reverse order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .errors import DtmError, InterruptedTransactionError, OperationError, RefusedError
+from .operations import Target, ToolRunner
+from .state.model import InstanceRecord, State, Step, Transaction, now
+from .state.store import StateStore
+from .toolkind import GONE
+
+RunnerFor = Callable[[str], ToolRunner]
+"""Returns the runner of a tool kind by tool name (raises DtmError when it is unavailable)."""
+
+
+class Reporter(Protocol):
+    """Receives step progress so the CLI can render it; the core never prints."""
+
+    def step_started(self, step: Step) -> None: ...
+
+    def step_finished(self, step: Step) -> None: ...
+
+
+class _Silent:
+    def step_started(self, step: Step) -> None:
+        pass
+
+    def step_finished(self, step: Step) -> None:
+        pass
+
+
+def interrupted_error(tx: Transaction) -> InterruptedTransactionError:
+    """The refusal every changing command gives while ``tx`` is unfinished."""
+    current = next((s for s in tx.steps if s.status in {"running", "pending"}), None)
+    where = f" at {current.action} {current.address}" if current else ""
+    return InterruptedTransactionError(
+        f"transaction {tx.id} ({tx.command}) was interrupted{where}",
+        hint="run 'dtm recover' to finish it, or 'dtm recover --rollback' to undo it",
+    )
+
+
+def _target(record: dict[str, object]) -> Target:
+    rec = InstanceRecord.from_json(dict(record))
+    return Target(rec.tool, rec.instance, rec.version, rec.options, rec.outputs)
+
+
+@dataclass
+class TransactionRunner:
+    """Executes transactions against one store; the caller holds the store's lock."""
+
+    store: StateStore
+    state: State
+    runner_for: RunnerFor
+    reporter: Reporter = _Silent()
+
+    def begin(self, command: str, steps: Sequence[Step], *, undoes: int | None = None) -> Transaction:
+        """Journal a new transaction with all its steps pending, before anything runs."""
+        running = self.state.running_transaction()
+        if running is not None:
+            raise interrupted_error(running)
+        tx = Transaction(id=self.state.next_transaction_id(), command=command,
+                         steps=list(steps), undoes=undoes)
+        self.state.transactions.append(tx)
+        self.store.commit(self.state)
+        return tx
+
+    def run(self, tx: Transaction, *, recovering: bool = False) -> Transaction:
+        """Run pending steps in order; stop at the first failure and skip the rest."""
+        for step in tx.steps:
+            if step.status == "done":
+                continue
+            if step.status not in {"pending", "running"}:
+                continue
+            try:
+                self._run_step(step, careful=recovering or step.status == "running")
+            except DtmError as exc:
+                self._fail(tx, step, exc)
+                raise OperationError(
+                    f"transaction {tx.id} failed: {exc.message}",
+                    hint=_failure_hint(tx),
+                ) from exc
+        tx.outcome = "recovered" if recovering else "ok"
+        tx.finished_at = now()
+        self.store.commit(self.state)
+        return tx
+
+    def _fail(self, tx: Transaction, step: Step, exc: DtmError) -> None:
+        step.status, step.error = "failed", exc.message
+        for later in tx.steps:
+            if later.status == "pending":
+                later.status = "skipped"
+        tx.outcome, tx.finished_at = "failed", now()
+        self.store.commit(self.state)
+        self.reporter.step_finished(step)
+
+    def _run_step(self, step: Step, *, careful: bool) -> None:
+        step.status = "running"
+        self.store.commit(self.state)  # journaled before the plugin acts
+        self.reporter.step_started(step)
+        outputs = self._perform(step, careful=careful)
+        if step.after is None:
+            self.state.instances.pop(step.address, None)
+        else:
+            record = InstanceRecord.from_json(dict(step.after))
+            if outputs is not None:
+                record.outputs = outputs
+            record.updated_at = now()
+            if step.before is not None:
+                record.created_at = str(step.before.get("created_at", record.created_at))
+            step.after = record.to_json()
+            self.state.instances[step.address] = record
+        step.status = "done"
+        self.store.commit(self.state)
+        self.reporter.step_finished(step)
+
+    def _perform(self, step: Step, *, careful: bool) -> dict[str, object] | None:
+        """Do the step's work; returns new outputs, or None when outputs stay as they were."""
+        if step.action == "mark":
+            return None
+        if step.action == "remove":
+            assert step.before is not None
+            target = _target(step.before)
+            runner = self.runner_for(target.tool)
+            if careful:
+                runner.ensure_deleted(target)
+            else:
+                runner.delete(target)
+            return None
+        assert step.after is not None
+        target = _target(step.after)
+        runner = self.runner_for(target.tool)
+        if step.action == "install" and not careful:
+            return runner.create(target)
+        live = runner.read(target)
+        if live is GONE:
+            return runner.create(target)
+        return runner.update(target, live)  # type: ignore[arg-type]
+
+    # -- recovery ---------------------------------------------------------------------------
+
+    def recover(self, *, rollback: bool) -> Transaction | None:
+        """Finish (default) or roll back the interrupted transaction; None when there is none."""
+        tx = self.state.running_transaction()
+        if tx is None:
+            return None
+        if not rollback:
+            return self.run(tx, recovering=True)
+        for step in reversed(tx.steps):
+            if step.status in {"done", "running"}:
+                inverse = invert(step)
+                try:
+                    self._run_step(inverse, careful=True)
+                except DtmError as exc:
+                    self._fail(tx, step, exc)
+                    raise OperationError(f"rollback of transaction {tx.id} failed: {exc.message}",
+                                         hint="fix the cause and run 'dtm recover --rollback' "
+                                         "again") from exc
+                step.status = "undone"
+            elif step.status == "pending":
+                step.status = "skipped"
+        tx.outcome, tx.finished_at = "rolled back", now()
+        self.store.commit(self.state)
+        return tx
+
+
+def _failure_hint(tx: Transaction) -> str:
+    done = sum(1 for s in tx.steps if s.status == "done")
+    if done:
+        return (f"{done} completed step(s) were kept; see 'dtm history info {tx.id}', "
+                f"undo them with 'dtm history undo {tx.id}'")
+    return "nothing was changed; fix the cause and run the command again"
+
+
+_INVERSE_ACTION = {"install": "remove", "remove": "install", "upgrade": "downgrade",
+                   "downgrade": "upgrade", "reinstall": "reinstall", "mark": "mark"}
+
+
+def invert(step: Step) -> Step:
+    """The step that reverses ``step`` (its before and after swapped)."""
+    return Step(action=_INVERSE_ACTION[step.action], address=step.address,
+                from_version=step.to_version, to_version=step.from_version,
+                before=step.after, after=step.before)
+
+
+def undo_steps(state: State, tx_id: int) -> list[Step]:
+    """Steps that reverse transaction ``tx_id``, refusing when later changes would be lost."""
+    tx = state.transaction(tx_id)
+    if tx is None:
+        known = ", ".join(str(t.id) for t in state.transactions[-5:]) or "none"
+        raise RefusedError(f"no transaction {tx_id} in history",
+                           hint=f"'dtm history' lists them (latest: {known})")
+    if tx.outcome == "running":
+        raise interrupted_error(tx)
+    steps = []
+    for step in reversed([s for s in tx.steps if s.status == "done"]):
+        current = state.instances.get(step.address)
+        expected_version = step.after.get("version") if step.after else None
+        current_version = current.version if current else None
+        if expected_version != current_version:
+            now_text = f"now {current_version}" if current_version else "now removed"
+            raise RefusedError(
+                f"cannot undo transaction {tx_id}: {step.address} changed since ({now_text})",
+                hint="undo the later transactions first; 'dtm history' lists them",
+            )
+        inverse = invert(step)
+        if current is not None:
+            inverse.before = current.to_json()
+        steps.append(inverse)
+    removed = {s.address for s in steps if s.after is None}
+    for address in removed:
+        needing = [r.address for r in state.dependents_of(address) if r.address not in removed]
+        if needing:
+            raise RefusedError(
+                f"cannot undo transaction {tx_id}: {address} is needed by {', '.join(needing)}",
+                hint="remove those first, or undo the transactions that installed them",
+            )
+    return steps

@@ -1,0 +1,108 @@
+"""A test plugin for the core's tests: tools whose resources live in a JSON "world" file.
+
+Each tool records every call it receives and can be told, through the world file, to fail a
+given operation, to be slow, or to drift; the world file is shared by in-process and
+subprocess runs (``DTM_TEST_WORLD``). Loaded with ``DTM_PLUGINS=testplugin``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from dtm_core import GONE, Live, OperationError, Option, OutputSpec, ToolKind, hookimpl
+from dtm_core.secrets import Secret, SecretRef
+
+TOOLS = ("alpha", "beta", "gamma", "delta")
+
+
+def world_path() -> Path:
+    return Path(os.environ["DTM_TEST_WORLD"])
+
+
+@contextmanager
+def world() -> Iterator[dict[str, Any]]:
+    """Lock, load, yield and save the world (processes and threads may share it)."""
+    path = world_path()
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(path.read_text()) if path.exists() else {}
+        data.setdefault("resources", {})
+        data.setdefault("calls", [])
+        data.setdefault("faults", {})
+        yield data
+        path.write_text(json.dumps(data, indent=1))
+
+
+class RecordingKind(ToolKind):
+    """A tool kind whose resource is an entry in the world, keyed by instance address."""
+
+    options = (
+        Option("size", "integer", "How big the resource is.", default=1),
+        Option("label", "string", "A free label."),
+        Option("tier", "string", "A choice.", choices=("free", "pro"), default="free"),
+        Option("token", "string", "A credential.", secret=True),
+        Option("settings", "object", "Nested settings.", fields=(
+            Option("region", "string", "Where it lives.", default="eu"),
+        )),
+    )
+    outputs = (OutputSpec("url", "Where it is."), OutputSpec("password", "Admin password.", True))
+
+    def __init__(self, name: str) -> None:
+        self.name = name  # type: ignore[misc]
+        self.description = f"test tool {name}"  # type: ignore[misc]
+
+    def _enter(self, verb: str, ctx: Any) -> None:
+        with world() as w:
+            token = ctx.options.get("token")
+            w["calls"].append({"verb": verb, "address": ctx.address, "version": ctx.version,
+                               "token_seen": isinstance(token, Secret)})
+            fault = w["faults"].get(f"{ctx.address}:{verb}") or w["faults"].get(f"{self.name}:{verb}")
+        if fault == "fail":
+            raise OperationError(f"{verb} failed on purpose")
+        if fault == "crash":
+            raise RuntimeError("boom")
+        if isinstance(fault, int | float):
+            time.sleep(fault)
+
+    def _observed(self, ctx: Any) -> dict[str, Any]:
+        return {"size": ctx.options.get("size"), "tier": ctx.options.get("tier"),
+                "version": ctx.version}
+
+    def create(self, ctx: Any) -> dict[str, Any]:
+        self._enter("create", ctx)
+        with world() as w:
+            w["resources"][ctx.address] = self._observed(ctx)
+        return {"url": f"https://{ctx.instance}.{self.name}.test",
+                "password": SecretRef("env", f"{self.name.upper()}_PASSWORD")}
+
+    def read(self, ctx: Any) -> Live | Any:
+        self._enter("read", ctx)
+        with world() as w:
+            found = w["resources"].get(ctx.address)
+        if found is None:
+            return GONE
+        return Live(observed=found, outputs=dict(ctx.outputs))
+
+    def update(self, ctx: Any, live: Live) -> dict[str, Any]:
+        self._enter("update", ctx)
+        with world() as w:
+            w["resources"][ctx.address] = self._observed(ctx)
+        return {"url": f"https://{ctx.instance}.{self.name}.test",
+                "password": SecretRef("env", f"{self.name.upper()}_PASSWORD")}
+
+    def delete(self, ctx: Any) -> None:
+        self._enter("delete", ctx)
+        with world() as w:
+            w["resources"].pop(ctx.address, None)
+
+
+@hookimpl
+def dtm_tool_kinds() -> list[ToolKind]:
+    return [RecordingKind(name) for name in TOOLS]
