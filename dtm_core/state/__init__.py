@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from ..errors import InvalidInputError
 from ..paths import DtmPaths
 from .local import LocalStateStore
-from .lock import StateLock
 from .model import InstanceRecord, State, Step, Transaction
 from .store import LockHolder, StateStore
 
@@ -17,7 +16,6 @@ __all__ = [
     "LocalStateStore",
     "LockHolder",
     "State",
-    "StateLock",
     "StateStore",
     "Step",
     "Transaction",

@@ -5,13 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError, RefusedError
-from .lock import StateLock
 from .model import STATE_SCHEMA_VERSION, State
 from .store import LockHolder
 
@@ -98,6 +96,9 @@ class LocalStateStore:
     @contextlib.contextmanager
     def lock(self, *, command: str, timeout: float,
              on_wait: Callable[[LockHolder | None], None] | None = None) -> Iterator[None]:
+        # Imported here: read-only commands (search, list) never take the lock.
+        from .lock import StateLock
+
         self._ensure_directory()
         with StateLock(self.lock_path).acquire(command=command, timeout=timeout, on_wait=on_wait):
             self._sweep_temp_files()
@@ -155,7 +156,7 @@ class LocalStateStore:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def _temp_path(self) -> Path:
-        return self.directory / f".{STATE_FILE}.{secrets.token_hex(6)}.tmp"
+        return self.directory / f".{STATE_FILE}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
 
     def _sweep_temp_files(self) -> None:
         # Only a run killed mid-commit leaves these; under the lock no live writer owns one.

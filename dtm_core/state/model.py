@@ -7,8 +7,6 @@ land together. Secret options are stored as their references (``env:NAME``), nev
 
 from __future__ import annotations
 
-import getpass
-import socket
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -86,8 +84,8 @@ class Transaction:
     id: int
     command: str
     steps: list[Step] = field(default_factory=list)
-    user: str = field(default_factory=lambda: _safe(getpass.getuser))
-    host: str = field(default_factory=lambda: _safe(socket.gethostname))
+    user: str = field(default_factory=lambda: _safe("getpass", "getuser"))
+    host: str = field(default_factory=lambda: _safe("socket", "gethostname"))
     started_at: str = field(default_factory=now)
     finished_at: str | None = None
     #: running | ok | failed | rolled back | recovered
@@ -107,9 +105,12 @@ class Transaction:
         return cls(**data)
 
 
-def _safe(getter: Any) -> str:
+def _safe(module: str, function: str) -> str:
+    """Who and where, looked up lazily: read-only commands never pay for these imports."""
+    import importlib
+
     try:
-        return str(getter())
+        return str(getattr(importlib.import_module(module), function)())
     except Exception:  # getpass fails in containers without a passwd entry
         return "unknown"
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import DtmHarness
+from dtm_harness import DtmHarness
 
 CASES = [
     pytest.param(

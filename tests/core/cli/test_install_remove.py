@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import DtmHarness
+from dtm_harness import DtmHarness
 
 
 def test_install_pulls_dependencies_marked_auto_in_order(dtm: DtmHarness) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from dtm_harness import DtmHarness
 
-from conftest import DtmHarness
 from dtm_core.cli import COMMANDS
 
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from dtm_harness import TEST_REGISTRY, DtmHarness
 
-from conftest import TEST_REGISTRY, DtmHarness
 from dtm_core.state import LocalStateStore, Step, Transaction
 
 

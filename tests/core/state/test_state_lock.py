@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from dtm_core.errors import LockTimeoutError
-from dtm_core.state import LocalStateStore, LockHolder, StateLock
-from dtm_core.state.lock import read_holder
+from dtm_core.state import LocalStateStore, LockHolder
+from dtm_core.state.lock import StateLock, read_holder
 
 HoldLock = Callable[[Path, str], Any]
 
