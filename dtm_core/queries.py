@@ -10,7 +10,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .registry.model import Registry, ToolEntry
+    from .registry.model import Registry
     from .state.model import State
 
 
@@ -21,18 +21,13 @@ def search_rows(registry: Registry, term: str | None, installed: Collection[str]
         {
             "name": entry.name,
             "kind": entry.kind,
-            "version": _latest_text(entry),
+            "version": entry.latest_text,
             "description": entry.description,
             "tags": list(entry.tags),
             "installed": entry.name in installed,
         }
         for entry in search(registry, term)
     ]
-
-
-def _latest_text(entry: ToolEntry) -> str | None:
-    latest = entry.latest
-    return latest.version_text if latest else None
 
 
 def info_data(registry: Registry, state: State, name: str) -> dict[str, Any]:

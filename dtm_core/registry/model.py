@@ -89,6 +89,9 @@ class ToolEntry:
     source: str = ""
     #: Stack only: the commented starter config ``dtm init --stack`` writes.
     starter: str = ""
+    #: The newest non-yanked version string when the loader knew it without parsing every
+    #: version ("" when there is none); ``None`` lets :attr:`latest_text` work it out.
+    known_latest: str | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def versions(self) -> tuple[ToolVersion, ...]:
@@ -101,6 +104,18 @@ class ToolEntry:
     def latest(self) -> ToolVersion | None:
         """The newest version that is not yanked."""
         return next((v for v in self.versions if not v.yanked), None)
+
+    @property
+    def latest_text(self) -> str | None:
+        """``latest.version_text``, without decoding or parsing the versions when avoidable.
+
+        What search results should show: a large cached index keeps its versions on disk
+        until something needs them.
+        """
+        if self.known_latest is not None:
+            return self.known_latest or None
+        latest = self.latest
+        return latest.version_text if latest else None
 
     def get_version(self, text: str) -> ToolVersion | None:
         from packaging.version import Version

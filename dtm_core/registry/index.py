@@ -1,0 +1,370 @@
+"""The registry index format: decoding, schema and semantic validation, and building entries.
+
+Two paths, on purpose. The *trusted* path (``validate=False``) is ``json.loads`` plus cheap
+``ToolEntry`` construction and must never import ``jsonschema`` or ``packaging``: it serves
+``dtm search`` on every run, from cache files dtm validated when it wrote them and from the
+bundled index that the test suite validates. The *validating* path runs when an index enters
+the cache (``dtm registry add``, ``dtm update``, a changed local file).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidInputError, RegistryIndexError
+from .model import ToolEntry
+
+__all__ = [
+    "INDEX_FORMAT",
+    "SCHEMA_FILE",
+    "json_path",
+    "load_index_bytes",
+    "load_index_file",
+    "entries_from_summary",
+    "parse_index",
+    "summarize",
+    "validate_index",
+]
+
+#: The newest index format this dtm reads; an index declaring a newer one is refused.
+INDEX_FORMAT = 1
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "registry.schema.json"
+
+# The same rule jsonschema uses for ``json_path``, so schema and semantic errors read alike.
+_PLAIN_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+_TOOL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_PLAIN_VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+
+# jsonschema's default text for a failed ``pattern`` repeats the regex; say what it means.
+_PATTERN_MEANINGS = {
+    "^[a-z0-9][a-z0-9-]*$": "is not a valid tool name (lowercase letters, digits and '-')",
+    "^sha256:[0-9a-f]{64}$": "is not of the form 'sha256:<64 lowercase hex digits>'",
+    "^[0-9a-f]{64}$": "is not a sha256 digest (64 lowercase hex digits)",
+}
+
+
+def default_hint(name: str) -> str:
+    return f"fix the index at that path, or remove it with 'dtm registry remove {name}'"
+
+
+def json_path(parts: Iterator[str | int] | tuple[str | int, ...] | list[str | int]) -> str:
+    """Render a path as jsonschema does: ``$.tools.argocd.versions['3.5.1'].plugin``."""
+    path = "$"
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif _PLAIN_KEY.match(part):
+            path += f".{part}"
+        else:
+            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
+            path += f"['{escaped}']"
+    return path
+
+
+def _fault(name: str, path: str, reason: str) -> RegistryIndexError:
+    return RegistryIndexError(f"index '{name}': {path}: {reason}", hint=default_hint(name))
+
+
+def load_index_file(path: Path, *, name: str, validate: bool = True) -> dict[str, ToolEntry]:
+    """Read an index file; ``validate=False`` only for files dtm validated itself."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidInputError(
+            f"index '{name}': cannot read {path}: {reason}",
+            hint=f"check the path, or remove the index with 'dtm registry remove {name}'",
+        ) from exc
+    return load_index_bytes(raw, name=name, validate=validate)
+
+
+def load_index_bytes(raw: bytes, *, name: str, validate: bool = True) -> dict[str, ToolEntry]:
+    """Decode index JSON and build its entries (see :func:`parse_index`)."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise RegistryIndexError(
+            f"index '{name}': not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            hint=default_hint(name),
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise RegistryIndexError(
+            f"index '{name}': not valid JSON: not UTF-8 text (byte {exc.start})",
+            hint=default_hint(name),
+        ) from exc
+    return parse_index(data, name=name, validate=validate)
+
+
+def parse_index(data: Any, *, name: str, validate: bool = True) -> dict[str, ToolEntry]:
+    """Build the entries of one index; each entry's ``source`` is ``name``.
+
+    With ``validate=True`` the index is checked against the schema and the semantic rules
+    first and a fault raises :class:`RegistryIndexError` naming the JSON path.
+    """
+    if validate:
+        validate_index(data, name=name)
+    try:
+        return _build_entries(data["tools"], name)
+    except (KeyError, TypeError, AttributeError):
+        if validate:
+            raise
+        # A trusted file that does not even have the expected shape (a damaged cache): the
+        # validating path explains what is wrong with it far better than a KeyError would.
+        validate_index(data, name=name)
+        raise
+
+
+def _build_entries(tools: Mapping[str, Any], source: str) -> dict[str, ToolEntry]:
+    return {
+        tool_name: ToolEntry(
+            name=tool_name,
+            description=raw.get("description", ""),
+            tags=tuple(raw.get("tags", ())),
+            homepage=raw.get("homepage", ""),
+            kind=raw.get("kind", "tool"),
+            raw_versions=raw["versions"],
+            source=source,
+            starter=raw.get("starter", ""),
+            known_latest=_plain_latest(raw["versions"]),
+        )
+        for tool_name, raw in tools.items()
+    }
+
+
+def _plain_latest(versions: Mapping[str, Any]) -> str | None:
+    """The newest non-yanked version when every version is a plain release such as ``2.14.3``.
+
+    Those order as integer tuples (trailing zeros dropped, as PEP 440 does), which spares
+    search the import of ``packaging``; anything fancier returns None and packaging decides.
+    """
+    best = ""
+    best_key: tuple[int, ...] = ()
+    for text, raw in versions.items():
+        if not _PLAIN_VERSION.match(text):
+            return None
+        if raw.get("yanked"):
+            continue
+        key = tuple(int(part) for part in text.split("."))
+        while key and key[-1] == 0:
+            key = key[:-1]
+        if not best or key > best_key:
+            best, best_key = text, key
+    return best
+
+
+def summarize(entries: Mapping[str, ToolEntry]) -> dict[str, list[Any]]:
+    """What search needs of each entry, small enough to load on every run (see the cache)."""
+    return {
+        tool_name: [e.description, list(e.tags), e.kind, e.homepage, e.starter, e.latest_text or ""]
+        for tool_name, e in entries.items()
+    }
+
+
+def entries_from_summary(
+    summary: Mapping[str, list[Any]], *, name: str, data_file: Path
+) -> dict[str, ToolEntry]:
+    """Entries from :func:`summarize`; their versions are read from ``data_file`` on first use.
+
+    A 10,000-tool index is megabytes of version data that ``dtm search`` never looks at:
+    decoding it all would cost more than the rest of the command together.
+    """
+    versions = _VersionsFile(data_file, name)
+    return {
+        tool_name: ToolEntry(
+            name=tool_name,
+            description=description,
+            tags=tuple(tags),
+            homepage=homepage,
+            kind=kind,
+            raw_versions=_LazyVersions(versions, tool_name),
+            source=name,
+            starter=starter,
+            known_latest=latest,
+        )
+        for tool_name, (description, tags, kind, homepage, starter, latest) in summary.items()
+    }
+
+
+class _VersionsFile:
+    """The full cached index behind a summary, decoded once for all of its entries."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.path = path
+        self.name = name
+        self._tools: dict[str, Any] | None = None
+
+    def versions(self, tool_name: str) -> Mapping[str, Any]:
+        if self._tools is None:
+            try:
+                self._tools = json.loads(self.path.read_bytes())["tools"]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise self._damaged() from exc
+        try:
+            return self._tools[tool_name]["versions"]  # type: ignore[no-any-return]
+        except (KeyError, TypeError) as exc:
+            raise self._damaged() from exc
+
+    def _damaged(self) -> RegistryIndexError:
+        return RegistryIndexError(
+            f"index '{self.name}': the cached copy {self.path} is missing or damaged",
+            hint="run 'dtm update' to fetch the index again",
+        )
+
+
+class _LazyVersions(Mapping[str, Any]):
+    def __init__(self, source: _VersionsFile, tool_name: str) -> None:
+        self._source = source
+        self._tool = tool_name
+
+    def __getitem__(self, key: str) -> Any:
+        return self._source.versions(self._tool)[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._source.versions(self._tool))
+
+    def __len__(self) -> int:
+        return len(self._source.versions(self._tool))
+
+
+def validate_index(data: Any, *, name: str) -> None:
+    """Raise :class:`RegistryIndexError` for the first fault of an index, or return."""
+    declared = data.get("format") if isinstance(data, dict) else None
+    if isinstance(declared, int) and not isinstance(declared, bool) and declared > INDEX_FORMAT:
+        raise RegistryIndexError(
+            f"index '{name}': $.format: format {declared} is newer than this dtm reads "
+            f"(up to {INDEX_FORMAT})",
+            hint=f"upgrade dtm, or remove the index with 'dtm registry remove {name}'",
+        )
+    _check_schema(data, name)
+    _check_semantics(data, name)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    # No stubs for jsonschema are installed; the last code keeps mypy quiet if they appear.
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped,unused-ignore]
+
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def _check_schema(data: Any, name: str) -> None:
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped,unused-ignore]
+
+    error = best_match(_validator().iter_errors(data))
+    if error is None:
+        return
+    reason = error.message
+    if error.validator == "pattern":
+        meaning = _PATTERN_MEANINGS.get(str(error.validator_value))
+        if meaning:
+            reason = f"{error.instance!r} {meaning}"
+    elif error.validator == "additionalProperties" and error.validator_value is False:
+        unknown = _unknown_keys(error.instance, error.schema)
+        reason = f"unknown key {unknown!r} (keys of your own must start with 'x-')"
+    raise _fault(name, json_path(tuple(error.absolute_path)), reason)
+
+
+def _unknown_keys(instance: Mapping[str, Any], schema: Mapping[str, Any]) -> str:
+    known = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    extra = [k for k in instance if k not in known and not any(re.search(p, k) for p in patterns)]
+    return extra[0] if extra else "?"
+
+
+def _check_semantics(data: dict[str, Any], name: str) -> None:
+    """What JSON Schema cannot say: versions, requirements and specifiers must parse."""
+    from packaging.version import InvalidVersion, Version
+
+    for tool_name, tool in data["tools"].items():
+        seen: dict[Version, str] = {}
+        for text, raw in tool["versions"].items():
+            at = ("tools", tool_name, "versions", text)
+            try:
+                version = Version(text)
+            except InvalidVersion:
+                reason = f"{text!r} is not a valid PEP 440 version"
+                raise _fault(name, json_path(at), reason) from None
+            if version in seen:
+                reason = f"{text!r} is the same version as {seen[version]!r}"
+                raise _fault(name, json_path(at), reason)
+            seen[version] = text
+            _check_version(raw, tool_name, at, name)
+
+
+def _check_version(raw: Mapping[str, Any], tool_name: str, at: tuple[str, ...], name: str) -> None:
+    for field in ("dependencies", "conflicts"):
+        for i, text in enumerate(raw.get(field, ())):
+            reason = _requirement_fault(text, tool_name)
+            if reason:
+                raise _fault(name, json_path((*at, field, i)), reason)
+    if "dtm" in raw:
+        _check_specifier(raw["dtm"], (*at, "dtm"), name)
+    plugin = raw.get("plugin")
+    if plugin is None:
+        return
+    specifier = _check_specifier(plugin.get("version", ""), (*at, "plugin", "version"), name)
+    if plugin.get("hashes") and not _is_exact_pin(specifier):
+        raise _fault(
+            name,
+            json_path((*at, "plugin", "version")),
+            "hashes need an exact '==' pin (pip's --require-hashes), "
+            f"got {plugin.get('version', '')!r}",
+        )
+
+
+def _requirement_fault(text: str, tool_name: str) -> str | None:
+    reason, required = _parse_requirement(text)
+    if reason is None and required == tool_name:
+        return f"{text!r} names the tool itself"
+    return reason
+
+
+# Big indexes repeat the same requirement and specifier strings thousands of times.
+@lru_cache(maxsize=4096)
+def _parse_requirement(text: str) -> tuple[str | None, str]:
+    """(fault or None, the tool named) for one dependency or conflict string."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as exc:
+        detail = str(exc).splitlines()[0]
+        return f"{text!r} is not a valid requirement: {detail[:1].lower()}{detail[1:]}", ""
+    if requirement.extras or requirement.marker is not None or requirement.url:
+        reason = f"{text!r} must be a tool name and a specifier (no extras, markers or URLs)"
+        return reason, requirement.name
+    if not _TOOL_NAME.match(requirement.name):
+        return f"{text!r} names {requirement.name!r}, which is not a valid tool name", ""
+    return None, requirement.name
+
+
+def _check_specifier(text: str, at: tuple[str, ...], name: str) -> Any:
+    specifier = _parse_specifier(text)
+    if specifier is None:
+        raise _fault(name, json_path(at), f"{text!r} is not a valid version specifier")
+    return specifier
+
+
+@lru_cache(maxsize=1024)
+def _parse_specifier(text: str) -> Any:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return None
+
+
+def _is_exact_pin(specifier: Any) -> bool:
+    specs = list(specifier)
+    return (
+        len(specs) == 1
+        and specs[0].operator in ("==", "===")
+        and not specs[0].version.endswith(".*")
+    )

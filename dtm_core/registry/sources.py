@@ -1,0 +1,486 @@
+"""Configured registry indexes: the sources file, fetching into the index cache, and merging.
+
+Every command reads indexes from the cache only (``load_registry``); the network is touched
+by ``add_source`` and ``update_sources`` alone. A cache file is written only after its
+content validated, so loading it takes the cheap trusted path of :mod:`.index`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError, DtmError, InvalidInputError, NetworkError, RegistryIndexError
+from ..paths import DtmPaths
+from .index import entries_from_summary, load_index_bytes, load_index_file, summarize
+from .model import Registry, ToolEntry
+
+if TYPE_CHECKING:
+    import httpx
+
+DEFAULT_NAME = "default"
+DEFAULT_PRIORITY = 50
+REGISTRY_ENV = "DTM_REGISTRY"
+BUNDLED_INDEX = Path(__file__).resolve().parent.parent / "data" / "registry.json"
+
+# No '.': a source called "x.meta" would collide with the cache metadata of "x".
+_SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_CONNECT_TIMEOUT = 5.0
+_READ_TIMEOUT = 30.0
+# Bumped whenever the commit record changes shape; an older record then counts as not cached.
+_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Source:
+    """One configured index. Higher ``priority`` wins a tool name; ties go to the older one."""
+
+    name: str
+    url: str
+    priority: int = DEFAULT_PRIORITY
+    #: Only the index shipped inside dtm: the test suite validates it, so it is trusted as is.
+    bundled: bool = False
+
+    @property
+    def builtin(self) -> bool:
+        """The ``default`` index: always present, replaced (not removed) by ``DTM_REGISTRY``."""
+        return self.name == DEFAULT_NAME
+
+    @property
+    def remote(self) -> bool:
+        return self.url.startswith(("http://", "https://"))
+
+    @property
+    def local_path(self) -> Path:
+        if self.url.startswith("file://"):
+            from urllib.parse import unquote, urlsplit
+
+            return Path(unquote(urlsplit(self.url).path))
+        return Path(self.url)
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """What ``update_sources`` did to one index: ``updated``, ``unchanged`` or ``failed``."""
+
+    source: Source
+    status: str
+    tools: int = 0
+    #: Set when ``status == "failed"``; the cached copy (if any) is left as it was.
+    error: DtmError | None = None
+
+
+def list_sources(paths: DtmPaths, *, environ: Mapping[str, str] | None = None) -> list[Source]:
+    """Every index in precedence order: priority high to low, then the order added."""
+    sources = [_default_source(environ), *_read_config(paths)]
+    # sorted() is stable and the default comes first, so it wins ties with later additions.
+    return sorted(sources, key=lambda source: -source.priority)
+
+
+def add_source(
+    paths: DtmPaths,
+    name: str,
+    url: str,
+    *,
+    priority: int = DEFAULT_PRIORITY,
+    transport: httpx.BaseTransport | None = None,
+) -> Source:
+    """Fetch and validate an index, cache it, then record it; nothing is saved on failure."""
+    if not _SOURCE_NAME.match(name):
+        raise InvalidInputError(
+            f"invalid index name {name!r}",
+            hint="use lowercase letters, digits, '-' and '_' (at most 64), starting with a "
+            "letter or digit",
+        )
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        raise InvalidInputError(f"invalid priority {priority!r}", hint="use a whole number")
+    existing = _read_config(paths)
+    if name == DEFAULT_NAME:
+        raise InvalidInputError(
+            "'default' is the bundled index and cannot be added",
+            hint=f"choose another name, or set {REGISTRY_ENV} to replace the bundled index",
+        )
+    if any(source.name == name for source in existing):
+        raise InvalidInputError(
+            f"an index named {name!r} is already configured",
+            hint=f"choose another name, or remove it first with 'dtm registry remove {name}'",
+        )
+    source = Source(name, _normalise_location(url), priority)
+    duplicate = next((s for s in existing if s.url == source.url), None)
+    if duplicate is not None:
+        raise InvalidInputError(
+            f"{source.url} is already configured as index {duplicate.name!r}",
+            hint="see 'dtm registry list'",
+        )
+    try:
+        _refresh(paths, source, transport)
+    except (NetworkError, RegistryIndexError) as exc:
+        exc.hint = (
+            "check the URL or your network; nothing was added"
+            if isinstance(exc, NetworkError)
+            else "fix the index at that path and add it again; nothing was added"
+        )
+        raise
+    _write_config(paths, [*existing, source])
+    return source
+
+
+def remove_source(paths: DtmPaths, name: str) -> Source:
+    """Forget an index and its cached copy."""
+    existing = _read_config(paths)
+    if name == DEFAULT_NAME:
+        raise InvalidInputError(
+            "the default index cannot be removed",
+            hint=f"set {REGISTRY_ENV} to a path or URL to replace it",
+        )
+    match = next((source for source in existing if source.name == name), None)
+    if match is None:
+        known = ", ".join(sorted([DEFAULT_NAME, *(source.name for source in existing)]))
+        raise InvalidInputError(
+            f"no index named {name!r}; configured: {known}", hint="see 'dtm registry list'"
+        )
+    _write_config(paths, [source for source in existing if source.name != name])
+    for path in paths.index_cache_dir.glob(f"{name}.*.json"):
+        path.unlink(missing_ok=True)
+    return match
+
+
+def update_sources(
+    paths: DtmPaths,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[UpdateResult]:
+    """Refresh every index into the cache; one failing index does not stop the others."""
+    results: list[UpdateResult] = []
+    for source in list_sources(paths, environ=environ):
+        if source.bundled:
+            continue
+        cached = _cached_meta(paths, source) is not None
+        try:
+            status, tools = _refresh(paths, source, transport)
+        except DtmError as exc:
+            _explain(exc, source, cached)
+            results.append(UpdateResult(source, "failed", error=exc))
+        else:
+            results.append(UpdateResult(source, status, tools))
+    return results
+
+
+def load_registry(paths: DtmPaths, *, environ: Mapping[str, str] | None = None) -> Registry:
+    """Merge every index from the cache, offline; the first index (by precedence) wins a name.
+
+    A remote index never fetched is skipped and a local one that cannot be read falls back to
+    its cached copy; both leave a line in ``Registry.warnings``.
+    """
+    merged: dict[str, ToolEntry] = {}
+    used: list[str] = []
+    warnings: list[str] = []
+    for source in list_sources(paths, environ=environ):
+        entries = _load_source(paths, source, warnings)
+        if entries is None:
+            continue
+        used.append(source.name)
+        for tool_name, entry in entries.items():
+            merged.setdefault(tool_name, entry)
+    return Registry(merged, tuple(used), warnings=warnings)
+
+
+def _load_source(
+    paths: DtmPaths, source: Source, warnings: list[str]
+) -> dict[str, ToolEntry] | None:
+    if source.bundled:
+        return load_index_file(BUNDLED_INDEX, name=source.name, validate=False)
+    meta = _cached_meta(paths, source)
+    if source.remote:
+        if meta is None:
+            warnings.append(
+                f"index '{source.name}' ({source.url}) has not been fetched yet; run 'dtm update'"
+            )
+            return None
+        return _cached_entries(paths, source, meta)
+    if meta is not None and _unchanged_local(source, meta):
+        return _cached_entries(paths, source, meta)
+    try:
+        return _read_local(paths, source, store_quietly=True)[1]
+    except DtmError as exc:
+        if meta is None:
+            _explain(exc, source, cached=False)
+            raise
+        warnings.append(f"{exc.message}; using the copy cached at {meta.get('fetched_at')}")
+        return _cached_entries(paths, source, meta)
+
+
+def _refresh(
+    paths: DtmPaths, source: Source, transport: httpx.BaseTransport | None
+) -> tuple[str, int]:
+    """Bring one index's cache up to date; return its status and number of tools."""
+    meta = _cached_meta(paths, source)
+    if not source.remote:
+        if meta is not None and _unchanged_local(source, meta):
+            return "unchanged", int(meta.get("tools", 0))
+        digest, entries = _read_local(paths, source, store_quietly=False)
+    else:
+        headers: dict[str, str] = {}
+        if meta is not None:
+            if meta.get("etag"):
+                headers["If-None-Match"] = meta["etag"]
+            if meta.get("last_modified"):
+                headers["If-Modified-Since"] = meta["last_modified"]
+        status, body, reply = _http_get(source, headers, transport)
+        if status == 304 and meta is not None:
+            _write_atomic(_commit_file(paths, source.name), _dump({**meta, "fetched_at": _now()}))
+            return "unchanged", int(meta.get("tools", 0))
+        entries = load_index_bytes(body, name=source.name, validate=True)
+        validators = {"etag": reply.get("etag"), "last_modified": reply.get("last-modified")}
+        digest = _store(paths, source, body, entries, validators)
+    unchanged = meta is not None and meta.get("sha256") == digest
+    return ("unchanged" if unchanged else "updated"), len(entries)
+
+
+def _read_local(
+    paths: DtmPaths, source: Source, *, store_quietly: bool
+) -> tuple[str, dict[str, ToolEntry]]:
+    path = source.local_path
+    try:
+        # stat before reading: if the file changes in between, the next run sees a new mtime.
+        stat = path.stat()
+        body = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(
+            f"index '{source.name}': cannot read {path}: {exc.strerror or type(exc).__name__}",
+            hint=f"check the path, or remove the index with 'dtm registry remove {source.name}'",
+        ) from exc
+    entries = load_index_bytes(body, name=source.name, validate=True)
+    extra = {"mtime_ns": stat.st_mtime_ns, "size": stat.st_size}
+    try:
+        digest = _store(paths, source, body, entries, extra)
+    except OSError:
+        if not store_quietly:
+            raise
+        # A read-only cache must not stop `dtm search`: the file validated, use it uncached.
+        digest = ""
+    return digest, entries
+
+
+def _unchanged_local(source: Source, meta: Mapping[str, Any]) -> bool:
+    try:
+        stat = source.local_path.stat()
+    except OSError:
+        return False
+    return meta.get("mtime_ns") == stat.st_mtime_ns and meta.get("size") == stat.st_size
+
+
+def _explain(exc: DtmError, source: Source, cached: bool) -> None:
+    """Point the hint of a failed refresh at this source's fix."""
+    still = "; cached copy still used" if cached else ""
+    if isinstance(exc, NetworkError):
+        exc.hint = f"check the URL or your network{still}"
+    elif source.builtin:
+        if isinstance(exc, RegistryIndexError):
+            exc.hint = f"fix the index at that path, or unset {REGISTRY_ENV}{still}"
+        else:
+            exc.hint = f"check {REGISTRY_ENV}, or unset it to use the bundled index{still}"
+    elif exc.hint:
+        exc.hint += still
+
+
+def _http_get(
+    source: Source, headers: Mapping[str, str], transport: httpx.BaseTransport | None
+) -> tuple[int, bytes, Mapping[str, str]]:
+    """GET an index; every httpx failure becomes one NetworkError line naming the URL."""
+    import httpx
+
+    from ..version import __version__
+
+    timeout = httpx.Timeout(_READ_TIMEOUT, connect=_CONNECT_TIMEOUT)
+    try:
+        with httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=True,
+            headers={"User-Agent": f"dtm/{__version__}"},
+        ) as client:
+            response = client.get(source.url, headers=dict(headers))
+    except httpx.TimeoutException:
+        reason = "timed out"
+    except httpx.ConnectError as exc:
+        reason = f"cannot connect: {_first_line(exc)}"
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        reason = _first_line(exc)
+    else:
+        if response.status_code in (200, 304):
+            return response.status_code, response.content, response.headers
+        reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    raise NetworkError(
+        f"could not fetch index '{source.name}' from {source.url}: {reason}",
+        hint="check the URL or your network",
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _default_source(environ: Mapping[str, str] | None) -> Source:
+    env = os.environ if environ is None else environ
+    override = env.get(REGISTRY_ENV, "").strip()
+    if override:
+        return Source(DEFAULT_NAME, _normalise_location(override), 0)
+    return Source(DEFAULT_NAME, str(BUNDLED_INDEX), 0, bundled=True)
+
+
+def _normalise_location(url: str) -> str:
+    if url.startswith(("http://", "https://", "file://")):
+        return url
+    if "://" in url:
+        scheme = url.split("://", 1)[0]
+        raise InvalidInputError(
+            f"unsupported index URL scheme {scheme!r} in {url}",
+            hint="use an http(s):// or file:// URL, or a local path",
+        )
+    # Stored absolute so the index stays the same wherever dtm is run from.
+    return str(Path(url).expanduser().resolve())
+
+
+def _read_config(paths: DtmPaths) -> list[Source]:
+    file = paths.sources_file
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror}") from exc
+    hint = "fix the file, or delete it to forget every index added with 'dtm registry add'"
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        where = f"{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else "1:1"
+        raise ConfigError(f"{file}:{where}: not valid JSON", hint=hint) from exc
+    if not isinstance(data, list):
+        raise ConfigError(f"{file}: expected a list of indexes", hint=hint)
+    sources = []
+    for i, item in enumerate(data):
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and isinstance(item.get("url"), str)
+            and type(item.get("priority", DEFAULT_PRIORITY)) is int
+        ):
+            raise ConfigError(
+                f'{file}: entry {i}: expected {{"name": text, "url": text, "priority": number}}',
+                hint=hint,
+            )
+        sources.append(Source(item["name"], item["url"], item.get("priority", DEFAULT_PRIORITY)))
+    return sources
+
+
+def _write_config(paths: DtmPaths, sources: list[Source]) -> None:
+    paths.ensure(paths.config_dir)
+    data = [{"name": s.name, "url": s.url, "priority": s.priority} for s in sources]
+    _write_atomic(paths.sources_file, (json.dumps(data, indent=2) + "\n").encode())
+
+
+# The cache of one index is two files. ``NAME.<sha256 prefix>.json`` holds the index as fetched,
+# named by its content so it is never rewritten in place. ``NAME.index.json`` is the commit
+# point, replaced atomically: metadata for conditional requests, the name of that data file,
+# and the summary search needs, so a run decodes megabytes of versions only when it uses them.
+def _commit_file(paths: DtmPaths, name: str) -> Path:
+    return paths.index_cache_dir / f"{name}.index.json"
+
+
+def _cached_meta(paths: DtmPaths, source: Source) -> dict[str, Any] | None:
+    """The commit record when a usable copy of *this* URL is cached, else None."""
+    try:
+        meta = json.loads(_commit_file(paths, source.name).read_bytes())
+    except (OSError, ValueError):
+        return None
+    # The URL check makes a re-added name, or a changed DTM_REGISTRY, start afresh.
+    if (
+        not isinstance(meta, dict)
+        or meta.get("cache") != _CACHE_FORMAT
+        or meta.get("url") != source.url
+        or not isinstance(meta.get("entries"), dict)
+        or not (paths.index_cache_dir / str(meta.get("data"))).is_file()
+    ):
+        return None
+    return meta
+
+
+def _cached_entries(
+    paths: DtmPaths, source: Source, meta: Mapping[str, Any]
+) -> dict[str, ToolEntry]:
+    data_file = paths.index_cache_dir / meta["data"]
+    return entries_from_summary(meta["entries"], name=source.name, data_file=data_file)
+
+
+def _store(
+    paths: DtmPaths,
+    source: Source,
+    body: bytes,
+    entries: Mapping[str, ToolEntry],
+    extra: Mapping[str, Any],
+) -> str:
+    """Cache validated ``body`` and commit it; return its sha256."""
+    import hashlib
+
+    digest = hashlib.sha256(body).hexdigest()
+    cache = paths.ensure(paths.index_cache_dir)
+    previous = _cached_meta(paths, source) or {}
+    data_name = f"{source.name}.{digest[:16]}.json"
+    _write_atomic(cache / data_name, body)
+    meta = {
+        "cache": _CACHE_FORMAT,
+        "url": source.url,
+        **extra,
+        "sha256": digest,
+        "fetched_at": _now(),
+        "tools": len(entries),
+        "data": data_name,
+        "entries": summarize(entries),
+    }
+    _write_atomic(_commit_file(paths, source.name), _dump(meta))
+    # Keep the previous data file: another dtm run may hold the old commit record right now.
+    keep = {data_name, previous.get("data"), _commit_file(paths, source.name).name}
+    for stale in cache.glob(f"{source.name}.*.json"):
+        if stale.name not in keep:
+            stale.unlink(missing_ok=True)
+    return digest
+
+
+def _dump(meta: Mapping[str, Any]) -> bytes:
+    return json.dumps(meta, separators=(",", ":")).encode()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write, fsync, then rename: a reader sees the old file or the new one, never half."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    # The rename itself is durable only once the directory is synced (POSIX; not Windows).
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
