@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .operations import ProgressFn, ToolRunner
     from .packages import Plan
     from .plugins import PluginHost
-    from .registry.model import PluginRef, Registry
+    from .registry.model import PluginRef, Registry, ToolVersion
     from .state.model import State, Transaction
     from .state.store import LockHolder, StateStore
     from .transactions import Reporter
@@ -93,7 +93,7 @@ class Dtm:
         kind = self.plugins.tool_kind(tool)
         if kind is None:
             raise self._missing_kind(tool)
-        return ToolRunner(kind, self.plugins.secret_resolvers(), progress)
+        return ToolRunner(kind, self.plugins.secret_resolvers(self.environ), progress)
 
     def _missing_kind(self, tool: str) -> DtmError:
         entry = self.registry.get(tool)
@@ -112,15 +112,15 @@ class Dtm:
             hint=f"install it with 'dtm plugins install {latest.plugin.distribution}'",
         )
 
-    def missing_distributions(self, plan: Plan) -> list[PluginRef]:
-        """Plugin distributions the plan needs that are not installed (or too old)."""
+    def missing_distributions(self, versions: Mapping[str, ToolVersion]) -> list[PluginRef]:
+        """Plugin distributions these tool versions need that are not installed (or too old)."""
         from packaging.specifiers import SpecifierSet
         from packaging.version import Version
 
         from .installer import installed_version
 
         needed: dict[str, PluginRef] = {}
-        for tool, version in plan.versions.items():
+        for tool, version in versions.items():
             entry = self.registry.get(tool)
             if entry is None or entry.kind == "stack" or self.plugins.tool_kind(tool):
                 continue
@@ -149,7 +149,7 @@ class Dtm:
             if running is not None:
                 raise interrupted_error(running)
             plan = make_plan(state)
-            distributions = self.missing_distributions(plan)
+            distributions = self.missing_distributions(plan.versions)
             if not distributions:
                 # Invalid options are refused before anything is shown or asked.
                 self._check_options(plan, options.progress)
@@ -160,7 +160,7 @@ class Dtm:
                 raise AbortedError("aborted; nothing was changed",
                                    hint="pass -y to proceed without asking")
             if distributions:
-                self._install_distributions(distributions, index_url, options.progress)
+                self.install_distributions(distributions, index_url, options.progress)
                 self._check_options(plan, options.progress)
             runner = TransactionRunner(
                 self.store, state,
@@ -170,7 +170,7 @@ class Dtm:
             tx = runner.begin(plan.command, plan.steps, undoes=plan.undoes)
             return plan, runner.run(tx)
 
-    def _install_distributions(self, refs: list[PluginRef], index_url: str | None,
+    def install_distributions(self, refs: list[PluginRef], index_url: str | None,
                                progress: ProgressFn | None) -> None:
         from .installer import install_distributions
 

@@ -31,6 +31,18 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
 _MISSING: Any = object()
 
 
+class _KnownAfterApply:
+    """Type of :data:`KNOWN_AFTER_APPLY`."""
+
+    def __repr__(self) -> str:
+        return "(known after apply)"
+
+
+#: Stands for a value another instance produces when it runs (an output reference): it passes
+#: validation of any non-secret option, since its real type can only be checked at apply time.
+KNOWN_AFTER_APPLY: Any = _KnownAfterApply()
+
+
 @dataclass(frozen=True)
 class Option:
     """One option of a tool kind.
@@ -72,6 +84,8 @@ def _about(option: Option) -> str:
 
 
 def _check(option: Option, value: Any, path: str) -> Any:
+    if value is KNOWN_AFTER_APPLY:
+        return value
     if option.secret:
         if isinstance(value, SecretRef):
             return value

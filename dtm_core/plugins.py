@@ -22,7 +22,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import DtmError
-from .secrets import BUILTIN_RESOLVERS, SecretResolver
+from .secrets import SecretResolver, builtin_resolvers
 from .toolkind import ToolKind
 from .version import __version__
 
@@ -77,8 +77,8 @@ class PluginHost:
                 return info
         return None
 
-    def secret_resolvers(self) -> dict[str, SecretResolver]:
-        resolvers = dict(BUILTIN_RESOLVERS)
+    def secret_resolvers(self, environ: Mapping[str, str] | None = None) -> dict[str, SecretResolver]:
+        resolvers = builtin_resolvers(environ)
         for extra in self.manager.hook.dtm_secret_resolvers():
             resolvers.update(extra)
         return resolvers

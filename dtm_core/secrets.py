@@ -72,14 +72,19 @@ class SecretRef:
         return cls(match["scheme"], match["target"])
 
 
-def _from_env(name: str) -> str:
-    value = os.environ.get(name)
-    if value is None:
-        raise InvalidInputError(
-            f"environment variable {name} is not set",
-            hint=f"export {name}=... before running dtm",
-        )
-    return value
+def env_resolver(environ: Mapping[str, str]) -> SecretResolver:
+    """The ``env:`` scheme, reading the environment dtm runs with."""
+
+    def from_env(name: str) -> str:
+        value = environ.get(name)
+        if value is None:
+            raise InvalidInputError(
+                f"environment variable {name} is not set",
+                hint=f"export {name}=... before running dtm",
+            )
+        return value
+
+    return from_env
 
 
 def _from_file(path: str) -> str:
@@ -93,7 +98,9 @@ def _from_file(path: str) -> str:
         ) from None
 
 
-BUILTIN_RESOLVERS: dict[str, SecretResolver] = {"env": _from_env, "file": _from_file}
+def builtin_resolvers(environ: Mapping[str, str] | None = None) -> dict[str, SecretResolver]:
+    """The schemes every dtm knows: ``env:`` and ``file:``."""
+    return {"env": env_resolver(os.environ if environ is None else environ), "file": _from_file}
 
 
 def resolve_secret(ref: SecretRef, resolvers: Mapping[str, SecretResolver]) -> Secret:

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from .errors import DtmError, InterruptedTransactionError, OperationError, RefusedError
 from .operations import Target, ToolRunner
+from .references import contains_references, fill_references
 from .state.model import InstanceRecord, State, Step, Transaction, now
 from .state.store import StateStore
 from .toolkind import GONE
@@ -104,10 +105,28 @@ class TransactionRunner:
         self.reporter.step_finished(step)
 
     def _run_step(self, step: Step, *, careful: bool) -> None:
+        self.start_step(step)
+        self.finish_step(step, self.perform(step, careful=careful))
+
+    def start_step(self, step: Step) -> None:
+        """Mark ``step`` running and commit: the journal entry precedes the plugin's action.
+
+        Options that refer to other instances' outputs are filled here, from what those
+        instances recorded, and validated again now that their real values are known.
+        """
+        if step.after is not None and step.action not in {"mark", "remove"}:
+            options = step.after.get("options", {})
+            if contains_references(options):
+                outputs = {a: r.outputs for a, r in self.state.instances.items()}
+                options = fill_references(options, outputs)
+            runner = self.runner_for(str(step.after["tool"]))
+            step.after["options"] = runner.check_options(options, step.address)
         step.status = "running"
-        self.store.commit(self.state)  # journaled before the plugin acts
+        self.store.commit(self.state)
         self.reporter.step_started(step)
-        outputs = self._perform(step, careful=careful)
+
+    def finish_step(self, step: Step, outputs: dict[str, object] | None) -> None:
+        """Record the step's result and its instance record in one commit."""
         if step.after is None:
             self.state.instances.pop(step.address, None)
         else:
@@ -123,7 +142,7 @@ class TransactionRunner:
         self.store.commit(self.state)
         self.reporter.step_finished(step)
 
-    def _perform(self, step: Step, *, careful: bool) -> dict[str, object] | None:
+    def perform(self, step: Step, *, careful: bool) -> dict[str, object] | None:
         """Do the step's work; returns new outputs, or None when outputs stay as they were."""
         if step.action == "mark":
             return None
@@ -182,7 +201,8 @@ def _failure_hint(tx: Transaction) -> str:
 
 
 _INVERSE_ACTION = {"install": "remove", "remove": "install", "upgrade": "downgrade",
-                   "downgrade": "upgrade", "reinstall": "reinstall", "mark": "mark"}
+                   "downgrade": "upgrade", "reinstall": "reinstall", "mark": "mark",
+                   "update": "update"}
 
 
 def invert(step: Step) -> Step:

@@ -69,7 +69,13 @@ class RecordingKind(ToolKind):
         if fault == "crash":
             raise RuntimeError("boom")
         if isinstance(fault, int | float):
+            # Track how many calls overlap, so tests can check concurrency without timing.
+            with world() as w:
+                w["in_flight"] = w.get("in_flight", 0) + 1
+                w["max_in_flight"] = max(w.get("max_in_flight", 0), w["in_flight"])
             time.sleep(fault)
+            with world() as w:
+                w["in_flight"] -= 1
 
     def _observed(self, ctx: Any) -> dict[str, Any]:
         return {"size": ctx.options.get("size"), "tier": ctx.options.get("tier"),

@@ -34,6 +34,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "update": ("registry", "update", "Refresh remote registry indexes into the cache."),
     "history": ("history", "history", "List transactions; show or undo one."),
     "recover": ("history", "recover", "Finish or roll back an interrupted transaction."),
+    "plan": ("declarative", "plan", "Show what apply would change in a toolchain, and why."),
+    "apply": ("declarative", "apply", "Converge to a toolchain file (or run a saved plan)."),
+    "destroy": ("declarative", "destroy", "Remove what a toolchain file describes."),
+    "status": ("toolchain", "status", "Desired, recorded, live and newest version per instance."),
+    "graph": ("toolchain", "graph", "Print a toolchain's dependency graph (DOT or Mermaid)."),
+    "schema": ("toolchain", "schema", "Print the JSON Schema of toolchain files, for editors."),
     "completion": ("completion", "completion", "Print a shell completion script."),
 }
 
@@ -64,7 +70,8 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except DtmError as exc:
             render_error(exc, ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt,
+                BrokenPipeError):
             raise
         except Exception as exc:  # a bug: one line unless --debug, never a silent failure
             render_error(exc, ctx)
@@ -120,4 +127,10 @@ def cli(ctx: click.Context, debug: bool, lock_timeout: float) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
-    cli.main(args=list(argv) if argv is not None else None, prog_name="dtm")
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="dtm")
+    except BrokenPipeError:
+        # `dtm info x | head`: the reader left; say nothing more, as other CLIs do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)

@@ -21,7 +21,7 @@ def search(term: str | None, output: str) -> None:
     from ..queries import search_rows
 
     app = get_context().app
-    installed = {r.tool for r in app.read_state().instances.values()}
+    installed = app.store.installed_tools()
     rows = search_rows(app.registry, term, installed)
     _warn_registry()
     if output == "json":

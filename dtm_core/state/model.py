@@ -8,7 +8,6 @@ land together. Secret options are stored as their references (``env:NAME``), nev
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 #: Bumped on any incompatible change; stores migrate older documents on load.
@@ -17,6 +16,8 @@ STATE_SCHEMA_VERSION = 1
 
 def now() -> str:
     """The current time as ISO 8601 UTC, second precision: how state records time."""
+    from datetime import UTC, datetime
+
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 

@@ -34,6 +34,10 @@ class StateStore(Protocol):
         """Return the current state; an empty State when nothing was ever committed."""
         ...
 
+    def installed_tools(self) -> set[str]:
+        """Names of tools with a recorded instance; cheap, for ``dtm search``."""
+        ...
+
     def commit(self, state: State) -> None:
         """Write ``state`` atomically (all or nothing, even if killed) and bump its serial."""
         ...

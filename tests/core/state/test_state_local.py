@@ -300,3 +300,21 @@ def test_open_store_uses_a_registered_remote_backend(tmp_path: Path,
     monkeypatch.setitem(REMOTE_STORES, "memory", factory)
     assert open_store(paths_in(tmp_path), environ={"DTM_STATE_URL": "memory://x"}) is remote
     assert urls == ["memory://x"]
+
+
+def test_local_store_schema_version_matches_the_model() -> None:
+    from dtm_core.state import local, model
+
+    assert local.STATE_SCHEMA_VERSION == model.STATE_SCHEMA_VERSION
+
+
+def test_installed_tools_reads_names_without_the_model(tmp_path: Path) -> None:
+    from dtm_core.state import InstanceRecord, LocalStateStore, State
+
+    store = LocalStateStore(tmp_path)
+    assert store.installed_tools() == set()
+    state = State()
+    state.instances["alpha.a"] = InstanceRecord(tool="alpha", instance="a", version="1")
+    state.instances["alpha.b"] = InstanceRecord(tool="alpha", instance="b", version="1")
+    store.commit(state)
+    assert store.installed_tools() == {"alpha"}

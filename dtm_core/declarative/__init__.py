@@ -1,0 +1,1 @@
+"""Declarative toolchains: loading files (config), planning against state, and applying plans."""
