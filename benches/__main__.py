@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import registry, resolve, startup, state
+from . import apply, registry, resolve, startup, state
 from .generate import SEARCH_TERM, write_large_index
 from .harness import Context, Row, Settings, machine, render_table, time_commands
 from .sandbox import SandboxError, build_sandbox
@@ -53,6 +53,7 @@ def run(settings: Settings, workdir: Path) -> tuple[list[Row], list[tuple[str, f
         *registry.rows(ctx, measured, errors),
         *resolve.rows(ctx, measured, errors),
         *state.rows(ctx, measured, errors),
+        *apply.rows(ctx),
     ]
     _progress("import costs of dtm search")
     return rows, startup.import_costs(ctx)

@@ -108,7 +108,7 @@ class TransactionRunner:
         self.start_step(step)
         self.finish_step(step, self.perform(step, careful=careful))
 
-    def start_step(self, step: Step) -> None:
+    def start_step(self, step: Step, *, commit: bool = True) -> None:
         """Mark ``step`` running and commit: the journal entry precedes the plugin's action.
 
         Options that refer to other instances' outputs are filled here, from what those
@@ -122,10 +122,12 @@ class TransactionRunner:
             runner = self.runner_for(str(step.after["tool"]))
             step.after["options"] = runner.check_options(options, step.address)
         step.status = "running"
-        self.store.commit(self.state)
+        if commit:
+            self.store.commit(self.state)
         self.reporter.step_started(step)
 
-    def finish_step(self, step: Step, outputs: dict[str, object] | None) -> None:
+    def finish_step(self, step: Step, outputs: dict[str, object] | None, *,
+                    commit: bool = True) -> None:
         """Record the step's result and its instance record in one commit."""
         if step.after is None:
             self.state.instances.pop(step.address, None)
@@ -139,7 +141,8 @@ class TransactionRunner:
             step.after = record.to_json()
             self.state.instances[step.address] = record
         step.status = "done"
-        self.store.commit(self.state)
+        if commit:
+            self.store.commit(self.state)
         self.reporter.step_finished(step)
 
     def perform(self, step: Step, *, careful: bool) -> dict[str, object] | None:

@@ -7,7 +7,7 @@ land together. Secret options are stored as their references (``env:NAME``), nev
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 #: Bumped on any incompatible change; stores migrate older documents on load.
@@ -19,6 +19,11 @@ def now() -> str:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _shallow(obj: Any) -> dict[str, Any]:
+    """Fields as a dict without dataclasses.asdict's deep copy (10x slower on every commit)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 def address_of(tool: str, instance: str) -> str:
@@ -48,7 +53,7 @@ class InstanceRecord:
         return address_of(self.tool, self.instance)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return _shallow(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InstanceRecord:
@@ -71,7 +76,7 @@ class Step:
     after: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return _shallow(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Step:
@@ -95,7 +100,7 @@ class Transaction:
     undoes: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = _shallow(self)
         data["steps"] = [s.to_json() for s in self.steps]
         return data
 
