@@ -74,7 +74,8 @@ class ToolRunner:
     def check_options(self, options: Mapping[str, Any], address: str) -> dict[str, Any]:
         """Validate user options; the result is storable (secret references as strings)."""
         try:
-            return storable(validate_options(self.kind.options, options))
+            checked: dict[str, Any] = storable(validate_options(self.kind.options, options))
+            return checked
         except DtmError as exc:
             exc.message = f"{address}: {exc.message}"
             raise
@@ -123,7 +124,8 @@ class ToolRunner:
                     f"{target.address}: secret output {name!r} was returned as a value",
                     hint="the plugin must return a SecretRef for secret outputs; report it",
                 )
-        return storable(dict(outputs))
+        stored: dict[str, Any] = storable(dict(outputs))
+        return stored
 
     def create(self, target: Target) -> dict[str, Any]:
         return self._outputs(target, self._call("create", target, self.kind.create))

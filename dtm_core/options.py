@@ -106,20 +106,22 @@ def _check(option: Option, value: Any, path: str) -> Any:
         allowed = ", ".join(str(c) for c in option.choices)
         raise OptionError(f"{path}: expected one of {allowed}, got {_describe(value)}",
                           hint=f"choose one of: {allowed}")
+    # The isinstance check above narrowed nothing mypy can use; the shape is known from here.
+    checked: Any = value
     if option.type == "list":
         item = option.items or Option(name="item")
-        return [_check(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_check(item, v, f"{path}[{i}]") for i, v in enumerate(checked)]
     if option.type == "mapping":
         item = option.items or Option(name="value")
         out = {}
-        for key, v in value.items():
+        for key, v in checked.items():
             if not isinstance(key, str):
                 raise OptionError(f"{path}: keys must be strings, got {_describe(key)}",
                                   hint=_about(option))
             out[key] = _check(item, v, f"{path}.{key}")
         return out
     if option.type == "object":
-        return _validate_fields(option.fields, value, path)
+        return _validate_fields(option.fields, checked, path)
     return value
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -14,16 +15,18 @@ if TYPE_CHECKING:
     from ..declarative.planner import ToolchainPlan
     from ..declarative.service import Planned
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "no-op": " "}
 
 
-def files_option(required: bool = True):  # type: ignore[no-untyped-def]
+def files_option(required: bool = True) -> Callable[[F], F]:
     return click.option("-f", "--file", "files", multiple=True, required=required,
                         type=click.Path(path_type=Path, exists=False),
                         help="Toolchain file or directory; repeat to merge several.")
 
 
-def parallelism_option(fn):  # type: ignore[no-untyped-def]
+def parallelism_option(fn: F) -> F:
     from ..declarative.executor import DEFAULT_PARALLELISM
 
     return click.option("--parallelism", type=click.IntRange(1, 64), default=DEFAULT_PARALLELISM,

@@ -91,7 +91,8 @@ def make_plan(app: Dtm, toolchain: Toolchain, state: State, options: RunOptions,
 
 
 def write_lock(planned: Planned, app: Dtm) -> None:
-    from .lockfile import lock_from_resolution, write_lock as write
+    from .lockfile import lock_from_resolution
+    from .lockfile import write_lock as write
 
     if planned.plan.resolution is not None:
         write(lock_path(planned.toolchain),

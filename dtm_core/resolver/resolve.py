@@ -13,7 +13,6 @@ resolving would instead reject sets that an older version would have made consis
 from __future__ import annotations
 
 import difflib
-import heapq
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -22,11 +21,13 @@ from typing import TYPE_CHECKING, Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
-from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+from resolvelib import ResolutionImpossible, ResolutionTooDeep
 
 from dtm_core.errors import ConflictError, InvalidInputError, UnknownToolError
 from dtm_core.registry.model import build_tool_version
+from dtm_core.resolver.order import topological
 from dtm_core.resolver.provider import Candidate, Need, ToolProvider
+from dtm_core.resolver.search import search
 from dtm_core.version import __version__
 
 if TYPE_CHECKING:
@@ -135,9 +136,8 @@ def resolve(
             roots.append(Need(name, SpecifierSet(), "installed", name))
     source = RegistrySource(registry, installed, upgrade, Version(dtm_version))
     provider = ToolProvider(source)
-    resolver: Resolver[Need, Candidate, str] = Resolver(provider, BaseReporter())
     try:
-        result = resolver.resolve(roots, max_rounds=_MAX_ROUNDS)
+        chosen = search(roots, provider, _MAX_ROUNDS)
     except ResolutionImpossible as exc:
         asked = {need.name: need.text for need in roots if need.kind == "request"}
         raise _explain(list(exc.causes), source, provider, frozenset(held), asked) from None
@@ -147,12 +147,12 @@ def resolve(
             hint="pin some versions (e.g. 'argocd==3.5.1') to narrow the search",
         ) from None
 
-    versions = {n: c.tool_version for n, c in sorted(result.mapping.items()) if c.tool_version}
+    versions = {n: c.tool_version for n, c in sorted(chosen.items()) if c.tool_version}
     depends_on = {
         name: sorted(
             {
                 need.name
-                for need in provider.get_dependencies(result.mapping[name])
+                for need in provider.get_dependencies(chosen[name])
                 if need.kind == "depends" and need.name in versions
             }
         )
@@ -168,7 +168,7 @@ def resolve(
     return Resolution(
         versions=versions,
         required_by={name: sorted(parents) for name, parents in required_by.items()},
-        order=_topological(depends_on),
+        order=topological(depends_on),
     )
 
 
@@ -324,72 +324,6 @@ def _filtered(
         phrases.append(f"this is dtm {source.dtm_version}")
         fixes.insert(0, "upgrade dtm")
     return phrases, fixes
-
-
-def _topological(depends_on: Mapping[str, Sequence[str]]) -> list[str]:
-    """Dependencies first, ties by name. Each cycle (strongly connected component) is placed as
-    one unit, so a cycle never jumps ahead of what it depends on; inside it, the member with the
-    fewest unmet dependencies (then the smallest name) goes first, the same on every run."""
-    components = _cycles(depends_on)
-    unit = {name: i for i, members in enumerate(components) for name in members}
-    waiting: dict[int, set[int]] = {i: set() for i in range(len(components))}
-    dependents: dict[int, set[int]] = {i: set() for i in range(len(components))}
-    for name, deps in depends_on.items():
-        for dep in deps:
-            if unit[dep] != unit[name]:
-                waiting[unit[name]].add(unit[dep])
-                dependents[unit[dep]].add(unit[name])
-    ready = [(components[i][0], i) for i, unmet in waiting.items() if not unmet]
-    heapq.heapify(ready)
-    order: list[str] = []
-    while ready:
-        _, i = heapq.heappop(ready)
-        inside = set(components[i])
-        unmet_in = {n: {d for d in depends_on[n] if d in inside} for n in components[i]}
-        while unmet_in:
-            name = min(unmet_in, key=lambda n: (len(unmet_in[n]), n))
-            del unmet_in[name]
-            order.append(name)
-            for unmet in unmet_in.values():
-                unmet.discard(name)
-        for j in dependents[i]:
-            waiting[j].discard(i)
-            if not waiting[j]:
-                heapq.heappush(ready, (components[j][0], j))
-    return order
-
-
-def _cycles(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
-    """Tarjan's strongly connected components, each sorted; iterative, as chains can be deep."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    components: list[list[str]] = []
-    for root in sorted(graph):
-        if root in index:
-            continue
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        work = [(root, iter(graph[root]))]
-        while work:
-            node, children = work[-1]
-            for child in children:
-                if child not in index:
-                    index[child] = low[child] = len(index)
-                    stack.append(child)
-                    work.append((child, iter(graph[child])))
-                    break
-                if child in stack:
-                    low[node] = min(low[node], index[child])
-            else:
-                work.pop()
-                if work:
-                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
-                if low[node] == index[node]:
-                    cut = len(stack) - stack[::-1].index(node) - 1
-                    components.append(sorted(stack[cut:]))
-                    del stack[cut:]
-    return components
 
 
 def _few(versions: Sequence[str]) -> str:
