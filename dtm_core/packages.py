@@ -54,7 +54,8 @@ def parse_address(text: str) -> tuple[str, str | None]:
     return tool, instance or None
 
 
-def _requirement_name(spec: str) -> tuple[str, str]:
+def requirement_parts(spec: str) -> tuple[str, str]:
+    """``argocd>=3.4`` → (``argocd``, ``>=3.4``)."""
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:
@@ -119,7 +120,7 @@ def plan_install(registry: Registry, state: State, specs: Sequence[str], *,
                  instance: str = "default", options: Mapping[str, Any] | None = None,
                  command: str = "install") -> Plan:
     """Install the requested tools (manual) and whatever they need (auto)."""
-    requested: dict[str, str] = dict(_requirement_name(spec) for spec in specs)
+    requested: dict[str, str] = dict(requirement_parts(spec) for spec in specs)
     if options and len(requested) > 1:
         raise InvalidInputError("--set and --values apply to one tool at a time",
                                 hint="install the tools one by one, or describe them in a "

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "update": ("registry", "update", "Refresh remote registry indexes into the cache."),
     "history": ("history", "history", "List transactions; show or undo one."),
     "recover": ("history", "recover", "Finish or roll back an interrupted transaction."),
+    "init": ("init", "init", "Write a stack's commented starter toolchain file."),
     "plan": ("declarative", "plan", "Show what apply would change in a toolchain, and why."),
     "apply": ("declarative", "apply", "Converge to a toolchain file (or run a saved plan)."),
     "destroy": ("declarative", "destroy", "Remove what a toolchain file describes."),

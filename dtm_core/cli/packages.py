@@ -7,13 +7,19 @@ from typing import Any
 
 import click
 
+from ..errors import InvalidInputError
 from .context import get_context
 from .render import StepReporter, change_options, confirm, emit_json, notice, output_option
 from .render import show_plan as _show_plan
 
 
+def config_file_option(fn: Any) -> Any:
+    return click.option("-f", "--file", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+                        help="Also record the change in this toolchain file (comments kept).")(fn)
+
+
 def _run(make_plan: Any, *, yes: bool, dry_run: bool, output: str,
-         index_url: str | None = None) -> None:
+         index_url: str | None = None) -> Any:
     """Shared body of every transaction command: plan, show, ask, run, report."""
     cli = get_context()
 
@@ -30,6 +36,7 @@ def _run(make_plan: Any, *, yes: bool, dry_run: bool, output: str,
                    "transaction": tx.to_json() if tx else None})
     elif tx is not None:
         notice(f"transaction {tx.id}: {tx.outcome}")
+    return plan
 
 
 def _parse_set(pairs: tuple[str, ...], values_file: Path | None) -> dict[str, Any]:
@@ -49,11 +56,12 @@ def _parse_set(pairs: tuple[str, ...], values_file: Path | None) -> dict[str, An
               help="A YAML file of options.")
 @click.option("--index-url", metavar="URL", envvar="DTM_PACKAGE_INDEX_URL",
               help="Package index for installing missing plugin distributions.")
+@config_file_option
 @change_options
 @output_option
 def install(tools: tuple[str, ...], instance: str, set_pairs: tuple[str, ...],
-            values_file: Path | None, index_url: str | None, yes: bool, dry_run: bool,
-            output: str) -> None:
+            values_file: Path | None, index_url: str | None, config_file: Path | None, yes: bool,
+            dry_run: bool, output: str) -> None:
     """Install TOOLs (e.g. argocd-app, 'argocd>=3.4') and everything they need.
 
     Dependencies are installed automatically and marked auto; missing plugin distributions
@@ -66,20 +74,44 @@ def install(tools: tuple[str, ...], instance: str, set_pairs: tuple[str, ...],
     _run(lambda state: plan_install(cli.app.registry, state, tools, instance=instance,
                                     options=options),
          yes=yes, dry_run=dry_run, output=output, index_url=index_url)
+    if config_file is not None:
+        from ..declarative.edit import add_instance
+        from ..packages import requirement_parts
+
+        for spec in tools:
+            tool, specifier = requirement_parts(spec)
+            if not dry_run:
+                add_instance(config_file, tool, instance, specifier, options)
+            notice(f"{'would record' if dry_run else 'recorded'} {tool}.{instance} in {config_file}")
 
 
 @click.command()
 @click.argument("targets", nargs=-1, required=True, metavar="TOOL[.INSTANCE]...")
 @click.option("--cascade", is_flag=True, help="Also remove the instances that need them.")
+@config_file_option
 @change_options
 @output_option
-def remove(targets: tuple[str, ...], cascade: bool, yes: bool, dry_run: bool,
-           output: str) -> None:
+def remove(targets: tuple[str, ...], cascade: bool, config_file: Path | None, yes: bool,
+           dry_run: bool, output: str) -> None:
     """Remove instances (a bare TOOL means all of its instances), dependents first."""
     from ..packages import plan_remove
 
-    _run(lambda state: plan_remove(state, targets, cascade=cascade),
-         yes=yes, dry_run=dry_run, output=output)
+    plan = _run(lambda state: plan_remove(state, targets, cascade=cascade),
+                yes=yes, dry_run=dry_run, output=output)
+    if config_file is not None:
+        from ..declarative.edit import remove_instance
+
+        for step in plan.steps:
+            tool, _, name = step.address.partition(".")
+            if dry_run:
+                notice(f"would remove {step.address} from {config_file}")
+                continue
+            try:
+                removed = remove_instance(config_file, tool, name)
+            except InvalidInputError:
+                continue  # installed imperatively, never listed in the file
+            for address in removed:
+                notice(f"removed {address} from {config_file}")
 
 
 @click.command()
