@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .registry.model import Registry
     from .state.model import State
+    from .toolkind import ToolKind
 
 
 def search_rows(registry: Registry, term: str | None, installed: Collection[str]) -> list[dict[str, Any]]:
@@ -30,8 +31,24 @@ def search_rows(registry: Registry, term: str | None, installed: Collection[str]
     ]
 
 
-def info_data(registry: Registry, state: State, name: str) -> dict[str, Any]:
-    """Everything ``dtm info`` shows about one tool."""
+def kind_data(kind: ToolKind | None) -> dict[str, Any]:
+    """A tool kind's options and outputs, as ``dtm info`` shows them (empty without a plugin)."""
+    if kind is None:
+        return {"options": [], "outputs": []}
+    from .options import option_json_schema
+
+    return {
+        "options": [{"name": o.name, "type": o.type, "required": o.required, "default": o.default,
+                     "secret": o.secret, "description": o.description,
+                     "schema": option_json_schema(o)} for o in kind.options],
+        "outputs": [{"name": o.name, "secret": o.secret, "description": o.description}
+                    for o in kind.outputs],
+    }
+
+
+def info_data(registry: Registry, state: State, name: str,
+              kind: ToolKind | None = None) -> dict[str, Any]:
+    """Everything ``dtm info`` shows about one tool; ``kind`` adds its options and outputs."""
     from .errors import UnknownToolError
 
     entry = registry.get(name)
@@ -72,6 +89,7 @@ def info_data(registry: Registry, state: State, name: str) -> dict[str, Any]:
             {"address": r.address, "version": r.version, "reason": r.reason, "held": r.held}
             for r in instances
         ],
+        **kind_data(kind),
     }
 
 

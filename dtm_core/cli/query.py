@@ -43,7 +43,7 @@ def info(tool: str, output: str) -> None:
     from ..queries import info_data
 
     app = get_context().app
-    data = info_data(app.registry, app.read_state(), tool)
+    data = info_data(app.registry, app.read_state(), tool, app.plugins.tool_kind(tool))
     if output == "json":
         emit_json(data)
         return
@@ -57,6 +57,18 @@ def info(tool: str, output: str) -> None:
     for inst in data["installed"]:
         held = ", held" if inst["held"] else ""
         click.echo(f"installed: {inst['address']} {inst['version']} ({inst['reason']}{held})")
+    if data["options"]:
+        click.echo("options:")
+        for opt in data["options"]:
+            flags = ", ".join(f for f, on in (("required", opt["required"]), ("secret", opt["secret"])) if on)
+            default = f" = {opt['default']!r}" if opt["default"] is not None else ""
+            click.echo(f"  {opt['name']} ({opt['type']}{', ' + flags if flags else ''}){default}"
+                       f"  {opt['description']}".rstrip())
+    if data["outputs"]:
+        click.echo("outputs:  " + ", ".join(o["name"] + (" (secret)" if o["secret"] else "")
+                                            for o in data["outputs"]))
+    elif not data["options"] and data["kind"] == "tool":
+        click.echo("options:  (install its plugin to see them)")
     click.echo("versions:")
     table(["  VERSION", "DEPENDS ON", "PLUGIN", "VERIFIED"],
           [[f"  {v['version']}" + (" (yanked)" if v["yanked"] else ""),

@@ -105,3 +105,14 @@ def test_unknown_command_is_a_usage_error(dtm: DtmHarness) -> None:
     result = dtm.run("instal", "alpha")
     assert result.exit_code == 2
     assert "No such command 'instal'" in result.stderr
+
+
+def test_info_lists_options_and_outputs_from_the_plugin(dtm: DtmHarness) -> None:
+    data = json.loads(dtm.run("info", "alpha", "-o", "json").stdout)
+    options = {o["name"]: o for o in data["options"]}
+    assert options["token"]["secret"] is True
+    assert options["size"]["type"] == "integer" and options["size"]["default"] == 1
+    assert [o["name"] for o in data["outputs"]] == ["url", "password"]
+    text = dtm.run("info", "alpha").stdout
+    assert "  tier (string) = 'free'  A choice." in text
+    assert "outputs:  url, password (secret)" in text
