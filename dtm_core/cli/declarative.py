@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .context import get_context
-from .render import StepReporter, change_options, confirm, emit_json, notice, output_option
+from .render import StepReporter, change_options, confirm, emit_json, notice, output_option, step_reporter
 
 if TYPE_CHECKING:
     from ..declarative.planner import ToolchainPlan
@@ -106,7 +106,9 @@ def apply(plan_file: Path | None, files: tuple[Path, ...], parallelism: int, upg
     cli = get_context()
     app = cli.app
     options = cli.run_options(yes=yes, dry_run=dry_run)
-    reporter = StepReporter() if output == "text" else _Quiet()
+    reporter: Any = _Quiet()
+    if output == "text":
+        reporter, options.progress = step_reporter()
     if plan_file is not None:
         if files:
             raise InvalidInputError("give either a plan file or -f FILE, not both",

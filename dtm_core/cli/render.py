@@ -107,3 +107,56 @@ class StepReporter:
             notice(f"  failed: {step.error}")
         else:
             notice(f"  {step.status}")
+
+
+class LiveBoard:
+    """On a terminal: one line per instance, redrawn in place as steps start, report and end."""
+
+    MARKS = {"running": "…", "done": "✓", "failed": "✗", "skipped": "-"}
+
+    def __init__(self) -> None:
+        import threading
+
+        self.rows: dict[str, str] = {}
+        self.drawn = 0
+        self.lock = threading.Lock()  # progress arrives from plugin worker threads
+
+    def _set(self, address: str, text: str) -> None:
+        with self.lock:
+            self.rows[address] = text
+            stream = click.get_text_stream("stderr")
+            if self.drawn:
+                stream.write(f"\x1b[{self.drawn}F")  # back to the board's first line
+            width = shutil_width()
+            for line in self.rows.values():
+                stream.write("\x1b[2K" + line[:width] + "\n")
+            stream.flush()
+            self.drawn = len(self.rows)
+
+    def step_started(self, step: Step) -> None:
+        self._set(step.address, f"{self.MARKS['running']} {_step_text(step)}")
+
+    def step_finished(self, step: Step) -> None:
+        detail = f": {step.error}" if step.error else ""
+        self._set(step.address, f"{self.MARKS.get(step.status, '?')} {_step_text(step)}{detail}")
+
+    def progress(self, address: str, message: str) -> None:
+        if address in self.rows:
+            self._set(address, f"{self.MARKS['running']} {address}: {message}")
+        else:
+            progress_line(address, message)
+
+
+def shutil_width() -> int:
+    import shutil
+
+    return max(20, shutil.get_terminal_size((100, 20)).columns - 1)
+
+
+def step_reporter() -> tuple[StepReporter | LiveBoard, Callable[[str, str], None]]:
+    """A live board on a terminal, plain lines when stderr is piped or a file (CI logs)."""
+    stream = click.get_text_stream("stderr")
+    if stream.isatty():
+        board = LiveBoard()
+        return board, board.progress
+    return StepReporter(), progress_line
