@@ -77,6 +77,21 @@ class Dtm:
 
         return open_store(self.paths, self.environ)
 
+    def use_state_block(self, block: Mapping[str, Any]) -> None:
+        """Select the state backend a toolchain file's ``state:`` block names."""
+        if not block or block.get("backend", "local") == "local":
+            return
+        from .secrets import SecretRef, builtin_resolvers, resolve_secret
+        from .state import open_store
+
+        url = str(block.get("url") or self.environ.get("DTM_STATE_URL", ""))
+        if url.startswith(("env:", "file:")):
+            url = resolve_secret(SecretRef.parse(url), builtin_resolvers(self.environ)).reveal()
+        environ = dict(self.environ, DTM_STATE_URL=url or f"{block['backend']}://")
+        if block.get("workspace"):
+            environ["DTM_WORKSPACE"] = str(block["workspace"])
+        self.__dict__["store"] = open_store(self.paths, environ)
+
     def read_state(self) -> State:
         """The state without taking the lock: for read-only commands."""
         return self.store.load()

@@ -60,10 +60,9 @@ def info_data(registry: Registry, state: State, name: str,
         raise UnknownToolError(f"no index lists a tool named {name!r}",
                                hint=f"{hint}'dtm search' lists tools; 'dtm update' refreshes "
                                "indexes")
-    dependents = sorted(
-        e.name for e in registry
-        if e.latest and any(d.name == name for d in e.latest.dependencies)
-    )
+    # Worked out when each index was cached: scanning every tool's newest version here would
+    # decode and parse the whole of a large index to show one tool.
+    dependents = registry.needed_by(name)
     instances = sorted(state.instances_of(name), key=lambda r: r.address)
     return {
         "name": entry.name,

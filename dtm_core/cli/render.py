@@ -7,6 +7,7 @@ can be piped whatever else happens.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -124,7 +125,7 @@ class LiveBoard:
     def _set(self, address: str, text: str) -> None:
         with self.lock:
             self.rows[address] = text
-            stream = click.get_text_stream("stderr")
+            stream = sys.stderr
             if self.drawn:
                 stream.write(f"\x1b[{self.drawn}F")  # back to the board's first line
             width = shutil_width()
@@ -155,8 +156,7 @@ def shutil_width() -> int:
 
 def step_reporter() -> tuple[StepReporter | LiveBoard, Callable[[str, str], None]]:
     """A live board on a terminal, plain lines when stderr is piped or a file (CI logs)."""
-    stream = click.get_text_stream("stderr")
-    if stream.isatty():
+    if sys.stderr.isatty():
         board = LiveBoard()
         return board, board.progress
     return StepReporter(), progress_line

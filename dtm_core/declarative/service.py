@@ -36,7 +36,9 @@ class Planned:
 def load(app: Dtm, files: Sequence[Path]) -> Toolchain:
     from .config import load_toolchain
 
-    return load_toolchain(list(files), environ=app.environ)
+    toolchain = load_toolchain(list(files), environ=app.environ)
+    app.use_state_block(toolchain.state)
+    return toolchain
 
 
 def lock_path(toolchain: Toolchain) -> Path:

@@ -6,7 +6,7 @@ that a search over a large index does not parse every version string of every to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -143,19 +143,27 @@ def build_tool_version(tool: str, text: str, raw: Mapping[str, Any]) -> ToolVers
 
 
 class Registry:
-    """Every tool the configured indexes list, merged by priority (first index wins a name)."""
+    """Every tool the configured indexes list, merged by priority (first index wins a name).
+
+    ``entries`` may be a lazy mapping (see :class:`MergedEntries`); a plain dict is copied.
+    ``dependents`` maps each index's name to its reverse dependencies, worked out when it was
+    cached: a tool name -> the tools of that index whose newest non-yanked version depends on
+    it. Without it (a registry built in memory) :meth:`needed_by` works them out itself.
+    """
 
     def __init__(
         self,
         entries: Mapping[str, ToolEntry],
         sources: tuple[str, ...] = (),
         warnings: Iterable[str] = (),
+        dependents: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     ) -> None:
-        self._entries = dict(entries)
+        self._entries = dict(entries) if isinstance(entries, dict) else entries
         self.sources = sources
         #: One line per index that could not be used as configured (never fetched, file gone),
         #: for the caller to show; loading itself never prints.
         self.warnings: list[str] = list(warnings)
+        self._dependents = dependents
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries
@@ -168,3 +176,66 @@ class Registry:
 
     def get(self, name: str) -> ToolEntry | None:
         return self._entries.get(name)
+
+    def needed_by(self, name: str) -> list[str]:
+        """The tools whose newest non-yanked version depends on ``name``, sorted.
+
+        Only entries that won their name count: what a lower-priority index says about a tool
+        that another index replaces does not make it need anything.
+        """
+        if self._dependents is None:
+            self._dependents = _dependents_of(self._entries.values())
+        found = set()
+        for source, reverse in self._dependents.items():
+            for dependent in reverse.get(name, ()):
+                entry = self._entries.get(dependent)
+                if entry is not None and entry.source == source:
+                    found.add(dependent)
+        return sorted(found)
+
+
+def _dependents_of(entries: Iterable[ToolEntry]) -> dict[str, dict[str, list[str]]]:
+    """Reverse dependencies by source, from the entries themselves (parses every version)."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for entry in entries:
+        latest = entry.latest
+        for requirement in latest.dependencies if latest is not None else ():
+            found.setdefault(entry.source, {}).setdefault(requirement.name, []).append(entry.name)
+    return found
+
+
+class MergedEntries(Mapping[str, ToolEntry]):
+    """The entries of several indexes by precedence, without building any of them.
+
+    A cached index builds an entry when it is first looked up (``dtm info`` wants one of ten
+    thousand), so merging looks at names only.
+    """
+
+    def __init__(self, layers: Iterable[Mapping[str, ToolEntry]]) -> None:
+        self._layers = list(layers)
+        self._owner: dict[str, Mapping[str, ToolEntry]] = {}
+        for layer in self._layers:
+            for name in layer:
+                self._owner.setdefault(name, layer)
+
+    def __getitem__(self, name: str) -> ToolEntry:
+        return self._owner[name][name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._owner
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._owner)
+
+    def __len__(self) -> int:
+        return len(self._owner)
+
+    def values(self) -> ValuesView[ToolEntry]:
+        # Layer by layer, so a cached index builds its entries in one pass (search wants all).
+        merged = {
+            name: entry
+            for layer in self._layers
+            for name, entry in layer.items()
+            if self._owner[name] is layer
+        }
+        return merged.values()

@@ -1,26 +1,25 @@
 """Configured registry indexes: the sources file, fetching into the index cache, and merging.
 
 Every command reads indexes from the cache only (``load_registry``); the network is touched
-by ``add_source`` and ``update_sources`` alone. A cache file is written only after its
-content validated, so loading it takes the cheap trusted path of :mod:`.index`.
+by ``add_source`` and ``update_sources`` alone. An index enters the cache (:mod:`.cache`) only
+after it validated, so reading it back trusts it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, DtmError, InvalidInputError, NetworkError, RegistryIndexError
 from ..paths import DtmPaths
-from .index import entries_from_summary, load_index_bytes, load_index_file, summarize
-from .model import Registry, ToolEntry
+from . import cache
+from .index import decode_index, load_index_file, parse_index, validate_index
+from .model import MergedEntries, Registry, ToolEntry
 
 if TYPE_CHECKING:
     import httpx
@@ -30,12 +29,13 @@ DEFAULT_PRIORITY = 50
 REGISTRY_ENV = "DTM_REGISTRY"
 BUNDLED_INDEX = Path(__file__).resolve().parent.parent / "data" / "registry.json"
 
-# No '.': a source called "x.meta" would collide with the cache metadata of "x".
+# No '.': a source called "x.meta" would collide with the cache files of "x".
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CONNECT_TIMEOUT = 5.0
 _READ_TIMEOUT = 30.0
-# Bumped whenever the commit record changes shape; an older record then counts as not cached.
-_CACHE_FORMAT = 1
+
+#: What one index contributes to a registry: its entries, and who among them depends on a name.
+Loaded = tuple[Mapping[str, ToolEntry], Mapping[str, Sequence[str]]]
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def remove_source(paths: DtmPaths, name: str) -> Source:
             f"no index named {name!r}; configured: {known}", hint="see 'dtm registry list'"
         )
     _write_config(paths, [source for source in existing if source.name != name])
-    for path in paths.index_cache_dir.glob(f"{name}.*.json"):
+    for path in paths.index_cache_dir.glob(f"{name}.*"):
         path.unlink(missing_ok=True)
     return match
 
@@ -163,7 +163,7 @@ def update_sources(
     for source in list_sources(paths, environ=environ):
         if source.bundled:
             continue
-        cached = _cached_meta(paths, source) is not None
+        cached = cache.read_commit(paths.index_cache_dir, source.name, source.url) is not None
         try:
             status, tools = _refresh(paths, source, transport)
         except DtmError as exc:
@@ -180,53 +180,56 @@ def load_registry(paths: DtmPaths, *, environ: Mapping[str, str] | None = None) 
     A remote index never fetched is skipped and a local one that cannot be read falls back to
     its cached copy; both leave a line in ``Registry.warnings``.
     """
-    merged: dict[str, ToolEntry] = {}
-    used: list[str] = []
+    layers: list[Mapping[str, ToolEntry]] = []
+    dependents: dict[str, Mapping[str, Sequence[str]]] = {}
     warnings: list[str] = []
     for source in list_sources(paths, environ=environ):
-        entries = _load_source(paths, source, warnings)
-        if entries is None:
-            continue
-        used.append(source.name)
-        for tool_name, entry in entries.items():
-            merged.setdefault(tool_name, entry)
-    return Registry(merged, tuple(used), warnings=warnings)
+        loaded = _load_source(paths, source, warnings)
+        if loaded is not None:
+            layers.append(loaded[0])
+            dependents[source.name] = loaded[1]
+    # One index (DTM_REGISTRY alone, say) needs no merging: its entries are the registry's.
+    merged = layers[0] if len(layers) == 1 else MergedEntries(layers)
+    return Registry(merged, tuple(dependents), warnings=warnings, dependents=dependents)
 
 
-def _load_source(
-    paths: DtmPaths, source: Source, warnings: list[str]
-) -> dict[str, ToolEntry] | None:
+def _load_source(paths: DtmPaths, source: Source, warnings: list[str]) -> Loaded | None:
     if source.bundled:
-        return load_index_file(BUNDLED_INDEX, name=source.name, validate=False)
-    meta = _cached_meta(paths, source)
+        # Not cached: it is a few kilobytes that ship (and change) with dtm itself, so decoding
+        # it whole costs less than reading a commit record would, and no copy can go stale.
+        entries = load_index_file(BUNDLED_INDEX, name=source.name, validate=False)
+        return entries, cache.dependents_when_needed(entries)
+    cached = cache.open_index(paths.index_cache_dir, source.name, source.url)
     if source.remote:
-        if meta is None:
-            warnings.append(
-                f"index '{source.name}' ({source.url}) has not been fetched yet; run 'dtm update'"
-            )
+        if cached is None:
+            warnings.append(cache.describe_missing(paths.index_cache_dir, source.name, source.url))
             return None
-        return _cached_entries(paths, source, meta)
-    if meta is not None and _unchanged_local(source, meta):
-        return _cached_entries(paths, source, meta)
+        return cached.entries, cached.dependents
+    if cached is not None and _unchanged_local(source, cached.meta):
+        return cached.entries, cached.dependents
     try:
         return _read_local(paths, source, store_quietly=True)[1]
     except DtmError as exc:
-        if meta is None:
+        if cached is None:
             _explain(exc, source, cached=False)
             raise
-        warnings.append(f"{exc.message}; using the copy cached at {meta.get('fetched_at')}")
-        return _cached_entries(paths, source, meta)
+        warnings.append(f"{exc.message}; using the copy cached at {cached.meta.get('fetched_at')}")
+        return cached.entries, cached.dependents
 
 
 def _refresh(
     paths: DtmPaths, source: Source, transport: httpx.BaseTransport | None
 ) -> tuple[str, int]:
     """Bring one index's cache up to date; return its status and number of tools."""
-    meta = _cached_meta(paths, source)
+    cache_dir = paths.index_cache_dir
+    meta = cache.read_commit(cache_dir, source.name, source.url)
+    if meta is not None and not cache.intact(cache_dir, meta):
+        # Fetch or read it again in full: a 304 or an unchanged file would keep the damage.
+        meta = None
     if not source.remote:
         if meta is not None and _unchanged_local(source, meta):
             return "unchanged", int(meta.get("tools", 0))
-        digest, entries = _read_local(paths, source, store_quietly=False)
+        digest, (entries, _) = _read_local(paths, source, store_quietly=False)
     else:
         headers: dict[str, str] = {}
         if meta is not None:
@@ -236,18 +239,15 @@ def _refresh(
                 headers["If-Modified-Since"] = meta["last_modified"]
         status, body, reply = _http_get(source, headers, transport)
         if status == 304 and meta is not None:
-            _write_atomic(_commit_file(paths, source.name), _dump({**meta, "fetched_at": _now()}))
+            cache.touch(cache_dir, source.name, meta)
             return "unchanged", int(meta.get("tools", 0))
-        entries = load_index_bytes(body, name=source.name, validate=True)
         validators = {"etag": reply.get("etag"), "last_modified": reply.get("last-modified")}
-        digest = _store(paths, source, body, entries, validators)
+        digest, (entries, _) = _store(paths, source, body, validators, quietly=False)
     unchanged = meta is not None and meta.get("sha256") == digest
     return ("unchanged" if unchanged else "updated"), len(entries)
 
 
-def _read_local(
-    paths: DtmPaths, source: Source, *, store_quietly: bool
-) -> tuple[str, dict[str, ToolEntry]]:
+def _read_local(paths: DtmPaths, source: Source, *, store_quietly: bool) -> tuple[str, Loaded]:
     path = source.local_path
     try:
         # stat before reading: if the file changes in between, the next run sees a new mtime.
@@ -258,16 +258,28 @@ def _read_local(
             f"index '{source.name}': cannot read {path}: {exc.strerror or type(exc).__name__}",
             hint=f"check the path, or remove the index with 'dtm registry remove {source.name}'",
         ) from exc
-    entries = load_index_bytes(body, name=source.name, validate=True)
     extra = {"mtime_ns": stat.st_mtime_ns, "size": stat.st_size}
+    return _store(paths, source, body, extra, quietly=store_quietly)
+
+
+def _store(
+    paths: DtmPaths, source: Source, body: bytes, extra: Mapping[str, Any], *, quietly: bool
+) -> tuple[str, Loaded]:
+    """Validate ``body`` and cache it; return its sha256 and the entries to use now."""
+    data = decode_index(body, name=source.name)
+    validate_index(data, name=source.name)
+    entries = parse_index(data, name=source.name, validate=False)
     try:
-        digest = _store(paths, source, body, entries, extra)
+        cache_dir = paths.ensure(paths.index_cache_dir)
+        meta, dependents = cache.store(
+            cache_dir, source.name, source.url, body, data["tools"], entries, extra
+        )
     except OSError:
-        if not store_quietly:
+        if not quietly:
             raise
         # A read-only cache must not stop `dtm search`: the file validated, use it uncached.
-        digest = ""
-    return digest, entries
+        return "", (entries, cache.dependents_when_needed(entries))
+    return str(meta["sha256"]), (entries, dependents)
 
 
 def _unchanged_local(source: Source, meta: Mapping[str, Any]) -> bool:
@@ -386,101 +398,4 @@ def _read_config(paths: DtmPaths) -> list[Source]:
 def _write_config(paths: DtmPaths, sources: list[Source]) -> None:
     paths.ensure(paths.config_dir)
     data = [{"name": s.name, "url": s.url, "priority": s.priority} for s in sources]
-    _write_atomic(paths.sources_file, (json.dumps(data, indent=2) + "\n").encode())
-
-
-# The cache of one index is two files. ``NAME.<sha256 prefix>.json`` holds the index as fetched,
-# named by its content so it is never rewritten in place. ``NAME.index.json`` is the commit
-# point, replaced atomically: metadata for conditional requests, the name of that data file,
-# and the summary search needs, so a run decodes megabytes of versions only when it uses them.
-def _commit_file(paths: DtmPaths, name: str) -> Path:
-    return paths.index_cache_dir / f"{name}.index.json"
-
-
-def _cached_meta(paths: DtmPaths, source: Source) -> dict[str, Any] | None:
-    """The commit record when a usable copy of *this* URL is cached, else None."""
-    try:
-        meta = json.loads(_commit_file(paths, source.name).read_bytes())
-    except (OSError, ValueError):
-        return None
-    # The URL check makes a re-added name, or a changed DTM_REGISTRY, start afresh.
-    if (
-        not isinstance(meta, dict)
-        or meta.get("cache") != _CACHE_FORMAT
-        or meta.get("url") != source.url
-        or not isinstance(meta.get("entries"), dict)
-        or not (paths.index_cache_dir / str(meta.get("data"))).is_file()
-    ):
-        return None
-    return meta
-
-
-def _cached_entries(
-    paths: DtmPaths, source: Source, meta: Mapping[str, Any]
-) -> dict[str, ToolEntry]:
-    data_file = paths.index_cache_dir / meta["data"]
-    return entries_from_summary(meta["entries"], name=source.name, data_file=data_file)
-
-
-def _store(
-    paths: DtmPaths,
-    source: Source,
-    body: bytes,
-    entries: Mapping[str, ToolEntry],
-    extra: Mapping[str, Any],
-) -> str:
-    """Cache validated ``body`` and commit it; return its sha256."""
-    import hashlib
-
-    digest = hashlib.sha256(body).hexdigest()
-    cache = paths.ensure(paths.index_cache_dir)
-    previous = _cached_meta(paths, source) or {}
-    data_name = f"{source.name}.{digest[:16]}.json"
-    _write_atomic(cache / data_name, body)
-    meta = {
-        "cache": _CACHE_FORMAT,
-        "url": source.url,
-        **extra,
-        "sha256": digest,
-        "fetched_at": _now(),
-        "tools": len(entries),
-        "data": data_name,
-        "entries": summarize(entries),
-    }
-    _write_atomic(_commit_file(paths, source.name), _dump(meta))
-    # Keep the previous data file: another dtm run may hold the old commit record right now.
-    keep = {data_name, previous.get("data"), _commit_file(paths, source.name).name}
-    for stale in cache.glob(f"{source.name}.*.json"):
-        if stale.name not in keep:
-            stale.unlink(missing_ok=True)
-    return digest
-
-
-def _dump(meta: Mapping[str, Any]) -> bytes:
-    return json.dumps(meta, separators=(",", ":")).encode()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write, fsync, then rename: a reader sees the old file or the new one, never half."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    # The rename itself is durable only once the directory is synced (POSIX; not Windows).
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    cache.write_atomic(paths.sources_file, (json.dumps(data, indent=2) + "\n").encode())

@@ -39,7 +39,8 @@ def open_store(paths: DtmPaths, environ: Mapping[str, str] | None = None) -> Sta
         # Name only the scheme: the rest of a database URL often carries a password.
         shown = f"scheme {scheme!r}" if scheme else "a value without a scheme"
         raise InvalidInputError(
-            f"DTM_STATE_URL has {shown}, which this dtm cannot keep state in",
-            hint=f"unset DTM_STATE_URL to keep state locally in {paths.state_dir}",
+            f"the state backend ({shown}) is not available in this dtm",
+            hint=f"keep state locally in {paths.state_dir}: unset DTM_STATE_URL and use "
+            "'state: {backend: local}' (or no state block) in the toolchain file",
         )
     return factory(url)

@@ -281,10 +281,11 @@ def test_open_store_refuses_an_unknown_url_without_echoing_it(tmp_path: Path) ->
     with pytest.raises(InvalidInputError) as caught:
         open_store(paths_in(tmp_path), environ={"DTM_STATE_URL": "postgresql://u:s3cret@db/dtm"})
     assert str(caught.value) == (
-        "DTM_STATE_URL has scheme 'postgresql', which this dtm cannot keep state in"
+        "the state backend (scheme 'postgresql') is not available in this dtm"
     )
     assert caught.value.hint == (
-        f"unset DTM_STATE_URL to keep state locally in {tmp_path / 'data' / 'state'}"
+        f"keep state locally in {tmp_path / 'data' / 'state'}: unset DTM_STATE_URL and use "
+        "'state: {backend: local}' (or no state block) in the toolchain file"
     )
 
 

@@ -1,0 +1,445 @@
+"""The index cache on disk: each validated index as JSON Lines, with a summary to search.
+
+The cache of one index is two files in ``<cache>/indexes/``:
+
+- ``NAME.<sha256 prefix>.jsonl``, the data file: one ``[name, tool]`` line per tool of the
+  validated index, then one line mapping each tool name to the tools whose newest version
+  depends on it. Named by the digest of its own content, so it is never rewritten in place.
+- ``NAME.index.json``, the commit record, replaced atomically: where the index came from (URL,
+  ETag and Last-Modified, or mtime and size), the body's sha256, the data file's name, size
+  and sha256, and one summary row per tool: description, tags, kind, homepage, starter, newest
+  version, and the byte offset and length of the tool's line.
+
+``dtm search`` decodes the summary alone. ``info``, ``install`` and the resolver read the few
+tools they use with a seek and a ``json.loads`` of one line each, so what they pay grows with
+the tools they touch, not with the size of the index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable, ItemsView, Iterator, Mapping, Sequence, ValuesView
+from pathlib import Path
+from typing import Any
+
+from ..errors import DtmError, RegistryIndexError
+from .model import ToolEntry
+
+__all__ = [
+    "CACHE_FORMAT",
+    "CachedIndex",
+    "commit_file",
+    "dependents_when_needed",
+    "describe_missing",
+    "intact",
+    "open_index",
+    "read_commit",
+    "reverse_dependencies",
+    "store",
+    "write_atomic",
+]
+
+#: Bumped whenever the layout changes: a commit record of another format is never read as this
+#: one. Format 1 kept the index body as fetched and is upgraded in place (see ``_upgrade``).
+CACHE_FORMAT = 2
+_BODY_FORMAT = 1
+
+# packaging's own NAME rule. On an index that validated, every requirement parses and names a
+# tool, so the leading match is exactly ``Requirement(text).name`` at a fraction of the cost.
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+
+
+class CachedIndex:
+    """A usable cached index: its commit record, its entries, and who depends on each name."""
+
+    __slots__ = ("meta", "entries", "dependents")
+
+    def __init__(
+        self,
+        meta: Mapping[str, Any],
+        entries: Mapping[str, ToolEntry],
+        dependents: Mapping[str, Sequence[str]],
+    ) -> None:
+        self.meta = meta
+        self.entries = entries
+        self.dependents = dependents
+
+
+def commit_file(cache_dir: Path, name: str) -> Path:
+    return cache_dir / f"{name}.index.json"
+
+
+def read_commit(cache_dir: Path, name: str, url: str) -> dict[str, Any] | None:
+    """The commit record when a usable copy of *this* URL is cached, else None.
+
+    A record of the previous layout is upgraded first. The data file's size is checked on every
+    run (one ``stat``); its digest only by :func:`intact`, when an update could repair it.
+    """
+    try:
+        meta = json.loads(commit_file(cache_dir, name).read_bytes())
+    except (OSError, ValueError):
+        return None
+    # The URL check makes a re-added name, or a changed DTM_REGISTRY, start afresh.
+    if not isinstance(meta, dict) or meta.get("url") != url:
+        return None
+    if meta.get("cache") == _BODY_FORMAT:
+        return _upgrade(cache_dir, name, meta)
+    if meta.get("cache") != CACHE_FORMAT or not isinstance(meta.get("entries"), dict):
+        return None
+    try:
+        size = (cache_dir / str(meta.get("data"))).stat().st_size
+    except OSError:
+        return None
+    return meta if size == meta.get("data_size") else None
+
+
+def open_index(cache_dir: Path, name: str, url: str) -> CachedIndex | None:
+    """The cached copy of index ``name`` at ``url`` ready to use, or None if there is none."""
+    meta = read_commit(cache_dir, name, url)
+    if meta is None:
+        return None
+    data = _DataFile(cache_dir / meta["data"], name)
+    where = meta.get("needed_by")
+    if not (isinstance(where, list) and len(where) == 2):
+        # A commit record edited by hand: as good as none, so it is rebuilt or fetched again.
+        return None
+    dependents = _Deferred(lambda: data.read_dependents(*where))
+    entries = _CachedEntries(meta["entries"], data, commit_file(cache_dir, name))
+    return CachedIndex(meta, entries, dependents)
+
+
+def describe_missing(cache_dir: Path, name: str, url: str) -> str:
+    """Why :func:`open_index` found nothing, for a warning about a remote index."""
+    try:
+        meta = json.loads(commit_file(cache_dir, name).read_bytes())
+    except FileNotFoundError:
+        meta = None
+    except (OSError, ValueError):
+        meta = {"url": url}
+    if isinstance(meta, dict) and meta.get("url") == url:
+        return f"index '{name}' ({url}): the cached copy is damaged; run 'dtm update'"
+    return f"index '{name}' ({url}) has not been fetched yet; run 'dtm update'"
+
+
+def intact(cache_dir: Path, meta: Mapping[str, Any]) -> bool:
+    """Whether the summary rows are well formed and the data file holds what was written.
+
+    Hashing 20 MB costs tens of milliseconds: paid by ``dtm update`` only, so that a damaged copy
+    is fetched or read again instead of surviving a ``304`` or an unchanged local file.
+    """
+    import hashlib
+
+    rows = meta["entries"].values()
+    if not all(isinstance(row, list) and len(row) == 8 and type(row[7]) is int for row in rows):
+        return False
+    digest = hashlib.sha256()
+    try:
+        with open(cache_dir / meta["data"], "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return False
+    return digest.hexdigest() == meta.get("data_sha256")
+
+
+def store(
+    cache_dir: Path,
+    name: str,
+    url: str,
+    body: bytes,
+    tools: Mapping[str, Any],
+    entries: Mapping[str, ToolEntry],
+    extra: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Cache a validated index (``body``, decoded as ``tools`` and ``entries``) and commit it.
+
+    Returns the commit record and the reverse dependencies it stored. ``extra`` holds what the
+    source needs to detect a change (and an upgraded copy's original ``fetched_at``).
+    """
+    # Imported here: loading OpenSSL costs every `dtm search` 2 ms, and only writers hash.
+    import hashlib
+
+    dependents = reverse_dependencies(entries)
+    lines: list[bytes] = []
+    rows: dict[str, list[Any]] = {}
+    offset = 0
+    for tool, entry in entries.items():
+        line = _line([tool, tools[tool]])
+        latest = entry.latest_text or ""
+        row = [entry.description, list(entry.tags), entry.kind, entry.homepage, entry.starter, latest]
+        rows[tool] = [*row, offset, len(line) - 1]
+        lines.append(line)
+        offset += len(line)
+    tail = _line(dependents)
+    lines.append(tail)
+    data = b"".join(lines)
+    data_digest = hashlib.sha256(data).hexdigest()
+    data_name = f"{name}.{data_digest[:16]}.jsonl"
+    previous = _data_name(cache_dir, name)
+    write_atomic(cache_dir / data_name, data)
+    meta = {
+        "cache": CACHE_FORMAT,
+        "url": url,
+        "fetched_at": _now(),
+        **extra,
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "tools": len(entries),
+        "data": data_name,
+        "data_size": len(data),
+        "data_sha256": data_digest,
+        "needed_by": [offset, len(tail) - 1],
+        "entries": rows,
+    }
+    # The data file first, the commit record last: a crash in between leaves the old copy whole.
+    write_atomic(commit_file(cache_dir, name), _dump(meta))
+    # Keep the previous data file: another dtm run may hold the old commit record right now.
+    keep = {data_name, previous, commit_file(cache_dir, name).name}
+    for stale in cache_dir.glob(f"{name}.*"):
+        if stale.name not in keep:
+            stale.unlink(missing_ok=True)
+    return meta, dependents
+
+
+def touch(cache_dir: Path, name: str, meta: Mapping[str, Any]) -> None:
+    """Record that the source was checked now and had not changed."""
+    write_atomic(commit_file(cache_dir, name), _dump({**meta, "fetched_at": _now()}))
+
+
+def dependents_when_needed(entries: Mapping[str, ToolEntry]) -> Mapping[str, Sequence[str]]:
+    """:func:`reverse_dependencies`, worked out on first use (a search never needs them)."""
+    return _Deferred(lambda: reverse_dependencies(entries))
+
+
+def reverse_dependencies(entries: Mapping[str, ToolEntry]) -> dict[str, list[str]]:
+    """Tool name -> the tools of ``entries`` whose newest non-yanked version depends on it.
+
+    Only for entries built from a validated index (see ``_REQUIREMENT_NAME``).
+    """
+    found: dict[str, set[str]] = {}
+    for tool, entry in entries.items():
+        latest = entry.latest_text
+        if latest is None:
+            continue
+        for text in entry.raw_versions[latest].get("dependencies", ()):
+            match = _REQUIREMENT_NAME.match(text)
+            if match:
+                found.setdefault(match.group(1), set()).add(tool)
+    return {name: sorted(tools) for name, tools in sorted(found.items())}
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write, fsync, then rename: a reader sees the old file or the new one, never half."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    # The rename itself is durable only once the directory is synced (POSIX; not Windows).
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _upgrade(cache_dir: Path, name: str, old: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Rewrite a format-1 copy (the body as fetched) in this layout, without the network.
+
+    Validated again: the rules may have grown since that dtm wrote it. Any failure counts as
+    no copy at all, which ``dtm update`` repairs.
+    """
+    from .index import decode_index, parse_index
+
+    try:
+        body = (cache_dir / str(old.get("data"))).read_bytes()
+        data = decode_index(body, name=name)
+        entries = parse_index(data, name=name, validate=True)
+        kept = ("etag", "last_modified", "mtime_ns", "size", "fetched_at")
+        extra = {key: old[key] for key in kept if key in old}
+        return store(cache_dir, name, old["url"], body, data["tools"], entries, extra)[0]
+    except (DtmError, OSError):
+        return None
+
+
+def _data_name(cache_dir: Path, name: str) -> str | None:
+    try:
+        meta = json.loads(commit_file(cache_dir, name).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return str(meta.get("data")) if isinstance(meta, dict) else None
+
+
+def _line(value: Any) -> bytes:
+    # ensure_ascii (the default) escapes every newline and keeps offsets in bytes and characters
+    # equal.
+    return json.dumps(value, separators=(",", ":")).encode() + b"\n"
+
+
+def _dump(meta: Mapping[str, Any]) -> bytes:
+    return json.dumps(meta, separators=(",", ":")).encode()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class _CachedEntries(Mapping[str, ToolEntry]):
+    """The entries of a cached index, each built from its summary row when first looked up.
+
+    Building all ten thousand costs about 20 ms that ``dtm info`` and ``install`` would spend
+    on one tool, or a hundred.
+    """
+
+    def __init__(self, rows: Mapping[str, Sequence[Any]], data: _DataFile, commit: Path) -> None:
+        self._rows = rows
+        self._data = data
+        self._commit = commit
+        self._built: dict[str, ToolEntry] = {}
+
+    def _build(self, tool: str, row: Sequence[Any]) -> ToolEntry:
+        try:
+            description, tags, kind, homepage, starter, latest, offset, length = row
+            return ToolEntry(
+                name=tool,
+                description=description,
+                tags=tuple(tags),
+                homepage=homepage,
+                kind=kind,
+                raw_versions=_LazyVersions(self._data, tool, offset, length),
+                source=self._data.source,
+                starter=starter,
+                known_latest=latest,
+            )
+        except (TypeError, ValueError) as exc:
+            # Only a hand-edited commit record gets here: ``intact`` checks rows for an update.
+            raise self._data.damaged(self._commit) from exc
+
+    def __getitem__(self, tool: str) -> ToolEntry:
+        entry = self._built.get(tool)
+        if entry is None:
+            entry = self._built[tool] = self._build(tool, self._rows[tool])
+        return entry
+
+    def __contains__(self, tool: object) -> bool:
+        return tool in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def items(self) -> ItemsView[str, ToolEntry]:
+        # One pass over the rows for callers that want every entry (search, merging).
+        if len(self._built) < len(self._rows):
+            built = self._built
+            self._built = {
+                tool: built.get(tool) or self._build(tool, row) for tool, row in self._rows.items()
+            }
+        return self._built.items()
+
+    def values(self) -> ValuesView[ToolEntry]:
+        self.items()
+        return self._built.values()
+
+
+class _DataFile:
+    """A cached data file, read one line at a time."""
+
+    def __init__(self, path: Path, source: str) -> None:
+        self.path = path
+        self.source = source
+
+    def read(self, offset: int, length: int) -> Any:
+        # Opened per read, not held: a handle kept open would outlive the command's use of it,
+        # and a hundred opens cost about a millisecond.
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(offset)
+                return json.loads(handle.read(length))
+        except (OSError, TypeError, ValueError) as exc:
+            raise self.damaged() from exc
+
+    def read_dependents(self, offset: int, length: int) -> Mapping[str, Sequence[str]]:
+        value = self.read(offset, length)
+        if not isinstance(value, dict):
+            raise self.damaged()
+        return value
+
+    def damaged(self, path: Path | None = None) -> RegistryIndexError:
+        return RegistryIndexError(
+            f"index '{self.source}': the cached copy {path or self.path} is missing or damaged",
+            hint="run 'dtm update' to fetch the index again",
+        )
+
+
+class _LazyVersions(Mapping[str, Any]):
+    """One tool's raw versions, read from its line of the data file on first use."""
+
+    __slots__ = ("_data", "_tool", "_offset", "_length", "_versions")
+
+    def __init__(self, data: _DataFile, tool: str, offset: int, length: int) -> None:
+        self._data = data
+        self._tool = tool
+        self._offset = offset
+        self._length = length
+        self._versions: Mapping[str, Any] | None = None
+
+    def _load(self) -> Mapping[str, Any]:
+        if self._versions is None:
+            line = self._data.read(self._offset, self._length)
+            # The name check catches a data file that changed under an older commit record.
+            if not (
+                isinstance(line, list)
+                and len(line) == 2
+                and line[0] == self._tool
+                and isinstance(line[1], dict)
+                and isinstance(line[1].get("versions"), dict)
+            ):
+                raise self._data.damaged()
+            self._versions = line[1]["versions"]
+        return self._versions
+
+    def __getitem__(self, key: str) -> Any:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+class _Deferred(Mapping[str, Sequence[str]]):
+    """Reverse dependencies worked out, or read, on first use: only ``dtm info`` wants them."""
+
+    __slots__ = ("_load", "_map")
+
+    def __init__(self, load: Callable[[], Mapping[str, Sequence[str]]]) -> None:
+        self._load = load
+        self._map: Mapping[str, Sequence[str]] | None = None
+
+    def _get(self) -> Mapping[str, Sequence[str]]:
+        if self._map is None:
+            self._map = self._load()
+        return self._map
+
+    def __getitem__(self, key: str) -> Sequence[str]:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
