@@ -40,7 +40,7 @@ def test_sigkill_mid_transaction_leaves_readable_state_and_recover_finishes(
     proc = _spawn(dtm, "install", "beta", "-y")
     _wait_for_call(dtm, ("create", "beta.default"), proc)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.communicate()  # reaps it and closes its pipes
     listed = dtm.run("list", "-o", "json")
     assert listed.exit_code == 0
     blocked = dtm.run("install", "gamma", "-y")
