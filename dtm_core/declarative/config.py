@@ -1,9 +1,10 @@
-"""Loading toolchain files: YAML with locations, shape checks, merging files, dependencies.
+"""Loading a toolchain: merging its files, checking each tool item, and linking dependencies.
 
 ``load_toolchain`` reads one or more files (a directory means its ``*.yaml``/``*.yml``,
-sorted by name), checks their shape, merges them, substitutes variables into parsed values
-(see ``expressions.py``) and links instances through ``depends_on`` and output references.
-Every fault is a :class:`ConfigError` that starts with ``file:line:column`` and says the fix.
+sorted by name), checks their shape (see ``documents.py``), merges them, substitutes
+variables into parsed values (see ``expressions.py``) and links instances through
+``depends_on`` and output references. Every fault is a :class:`ConfigError` that starts with
+``file:line:column`` and says the fix (see ``diagnostics.py``).
 The format is documented in ``docs/config.md``.
 """
 
@@ -12,40 +13,44 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, InvalidInputError
+from ..errors import InvalidInputError
+from .diagnostics import config_error, known_keys_hint
+from .documents import (
+    FORMAT_VERSION,
+    TOP_KEYS,
+    Document,
+    parse_yaml,
+    read_text,
+    toolchain_files,
+    top_level_sections,
+)
 from .expressions import (
-    VAR_NAME,
     Scope,
     describe,
     has_unresolved,
-    is_container,
     item_location,
     key_location,
     plain,
     references_in,
-    start_location,
     value_location,
 )
 from .model import InstanceSpec, Location, Toolchain
 
-FORMAT_VERSION = 1
-TOP_KEYS = ("version", "vars", "state", "tools")
+# FORMAT_VERSION and TOP_KEYS live with the top-level checks in documents.py; schema.py and
+# other callers still import them from here.
+__all__ = ["BACKENDS", "FORMAT_VERSION", "NAME", "STATE_KEYS", "TOOL_KEYS", "TOP_KEYS", "OptionLocation",
+           "load_toolchain", "load_toolchain_texts", "locate_option_error"]
+
 TOOL_KEYS = ("tool", "name", "version", "options", "depends_on")
 STATE_KEYS = ("backend", "url", "workspace")
 BACKENDS = ("local", "postgresql")
 #: Tool and instance names; DNS-label-like so that ``tool.instance`` splits unambiguously.
 NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-#: Keys people write out of habit (DevStream, Compose, Terraform), and dtm's word for them.
-_FAMILIAR = {"instanceID": "name", "instance": "name", "dependsOn": "depends_on",
-             "depends": "depends_on", "plugin": "tool", "config": "state", "variables": "vars",
-             "with": "options", "settings": "options"}
 _NAME_RULE = "lower-case letters, digits and '-', starting with a letter or digit, at most 63"
-_YAML_HINT = ("fix the YAML syntax here; quote a value that contains ': ' or ' #', or that starts "
-              "with one of { [ * & ! % @ `")
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,153 +68,28 @@ def locate_option_error(spec: InstanceSpec, option_path: str, *, key: bool = Fal
     return found
 
 
-@dataclass
-class _Document:
-    """One file's top-level sections, still as parsed YAML nodes."""
-
-    label: str
-    vars: list[tuple[str, Any, Location, Location]] = field(default_factory=list)
-    state: tuple[Any, Location] | None = None
-    tools: list[tuple[Any, Location]] = field(default_factory=list)
-
-
-def _fail(where: Location, message: str, hint: str) -> ConfigError:
-    return ConfigError(f"{where}: {message}", hint=hint)
-
-
-def _known_keys(word: str, known: Sequence[str]) -> str:
-    close = _FAMILIAR.get(word) or next(iter(difflib.get_close_matches(word, known, n=1)), None)
-    suggestion = f"; did you mean {close!r}?" if close in known else ""
-    return "known keys: " + ", ".join(known) + suggestion
-
-
-def _files(paths: Sequence[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        where = Location(str(path), 1, 1)
-        if path.is_dir():
-            found = sorted((p for p in path.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file()),
-                           key=lambda p: p.name)
-            if not found:
-                raise _fail(where, "the directory has no *.yaml or *.yml files",
-                            "point -f at a toolchain file, or put toolchain files in the directory")
-            files.extend(found)
-        elif not path.exists():
-            raise _fail(where, "no such file or directory", "check the path given with -f")
-        else:
-            files.append(path)
-    return files
-
-
-def _read(path: Path) -> str:
-    where = Location(str(path), 1, 1)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _fail(where, f"cannot read the file: {exc.strerror or exc}",
-                    "check that the file exists and that you may read it") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise _fail(Location(str(path), line, 1), "the file is not UTF-8 text",
-                    "save the file as UTF-8") from None
-
-
-def _parse(label: str, text: str) -> Any:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError
-
-    try:
-        return YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Location(label, mark.line + 1, mark.column + 1) if mark else Location(label, 1, 1)
-        problem = exc.problem or exc.context or str(exc)
-        duplicate = re.match(r'found duplicate key "(.*)" with value', problem or "")
-        if duplicate:
-            raise _fail(where, f"duplicate key {duplicate[1]!r} in this mapping",
-                        "a key may appear once in a mapping; remove or rename one of them") from None
-        raise _fail(where, f"invalid YAML: {problem}", _YAML_HINT) from None
-
-
-def _document(label: str, root: Any) -> _Document:
-    start = Location(label, 1, 1)
-    if root is None:
-        raise _fail(start, "the file is empty", f"start it with 'version: {FORMAT_VERSION}'")
-    if not isinstance(root, Mapping):
-        raise _fail(start_location(root, start),
-                    f"the top level must be a mapping, not {describe(plain(root, start))}",
-                    f"write 'version: {FORMAT_VERSION}' and 'tools:' at the top level, without indentation")
-    doc = _Document(label)
-    for key in root:
-        at = key_location(root, key, start)
-        if isinstance(key, str) and key.startswith("x-"):
-            continue  # extension keys hold YAML anchors for reuse; dtm ignores them
-        if key not in TOP_KEYS:
-            raise _fail(at, f"unknown top-level key {key!r}",
-                        _known_keys(str(key), TOP_KEYS) + " (and x-… keys, which dtm ignores)")
-    if "version" not in root:
-        raise _fail(start_location(root, start), "version is missing",
-                    f"add 'version: {FORMAT_VERSION}' at the top of the file")
-    version = root["version"]
-    if type(version) is not int or version != FORMAT_VERSION:
-        hint = f"write 'version: {FORMAT_VERSION}' (a number)" if str(version) == str(FORMAT_VERSION) else \
-            f"this dtm reads version {FORMAT_VERSION}; upgrade dtm, or write 'version: {FORMAT_VERSION}'"
-        raise _fail(value_location(root, "version", start),
-                    f"unsupported version {plain(version, start)!r}", hint)
-    doc.vars = _vars(root, start)
-    if root.get("state") is not None:
-        doc.state = (root["state"], key_location(root, "state", start))
-    tools = root.get("tools")
-    if tools is not None:
-        if not isinstance(tools, list):
-            raise _fail(key_location(root, "tools", start), f"tools must be a list, not {describe(tools)}",
-                        "write each tool as a list item: '- tool: NAME'")
-        doc.tools = [(item, item_location(tools, i, start)) for i, item in enumerate(tools)]
-    return doc
-
-
-def _vars(root: Any, start: Location) -> list[tuple[str, Any, Location, Location]]:
-    node = root.get("vars")
-    if node is None:
-        return []
-    if not isinstance(node, Mapping):
-        raise _fail(key_location(root, "vars", start), f"vars must be a mapping, not {describe(node)}",
-                    "write one variable per line, as NAME: VALUE")
-    found = []
-    for name in node:
-        at = key_location(node, name, start)
-        if not isinstance(name, str) or not VAR_NAME.fullmatch(name):
-            raise _fail(at, f"invalid variable name {name!r}",
-                        "variable names are letters, digits, _ and -, starting with a letter or _")
-        child = node[name]
-        found.append((name, child, at, at if is_container(child) else value_location(node, name, start)))
-    return found
-
-
-def _merge_vars(docs: Sequence[_Document]) -> dict[str, tuple[Any, Location]]:
+def _merge_vars(docs: Sequence[Document]) -> dict[str, tuple[Any, Location]]:
     merged: dict[str, tuple[Any, Location, Location]] = {}
     for doc in docs:
         for name, node, key_at, value_at in doc.vars:
             if name in merged:
                 first_node, first_key, _ = merged[name]
                 if plain(first_node, first_key) != plain(node, key_at):
-                    raise _fail(first_key, f"variable {name} is defined twice with different values "
-                                f"(also at {key_at})", "keep one definition, or rename one of them")
+                    raise config_error(first_key, f"variable {name} is defined twice with different values "
+                                       f"(also at {key_at})", "keep one definition, or rename one of them")
                 continue
             merged[name] = (node, key_at, value_at)
     return {name: (node, value_at) for name, (node, _, value_at) in merged.items()}
 
 
-def _merge_state(docs: Sequence[_Document]) -> tuple[Any, Location] | None:
+def _merge_state(docs: Sequence[Document]) -> tuple[Any, Location] | None:
     chosen: tuple[Any, Location] | None = None
     for doc in docs:
         if doc.state is None:
             continue
         if chosen is not None and plain(chosen[0], chosen[1]) != plain(doc.state[0], doc.state[1]):
-            raise _fail(chosen[1], f"state is configured twice, differently (also at {doc.state[1]})",
-                        "configure state in one file only")
+            raise config_error(chosen[1], f"state is configured twice, differently (also at {doc.state[1]})",
+                               "configure state in one file only")
         chosen = chosen or doc.state
     return chosen
 
@@ -219,30 +99,31 @@ def _state(found: tuple[Any, Location] | None, scope: Scope) -> dict[str, Any]:
         return {}
     node, at = found
     if not isinstance(node, Mapping):
-        raise _fail(at, f"state must be a mapping, not {describe(node)}",
-                    "write state: {backend: local}, or leave state out for the local store")
+        raise config_error(at, f"state must be a mapping, not {describe(node)}",
+                           "write state: {backend: local}, or leave state out for the local store")
     for key in node:
         if key not in STATE_KEYS:
-            raise _fail(key_location(node, key, at), f"unknown key {key!r} in state",
-                        _known_keys(str(key), STATE_KEYS))
+            raise config_error(key_location(node, key, at), f"unknown key {key!r} in state",
+                               known_keys_hint(str(key), STATE_KEYS))
     values: dict[str, Any] = scope.resolve(node, at)
     backend = values.get("backend", "local")
     if backend not in BACKENDS:
-        raise _fail(value_location(node, "backend", at), f"unknown state backend {backend!r}",
-                    "choose one of: " + ", ".join(BACKENDS))
+        raise config_error(value_location(node, "backend", at), f"unknown state backend {backend!r}",
+                           "choose one of: " + ", ".join(BACKENDS))
     for key, value in values.items():
         if not isinstance(value, str) or has_unresolved(value):
-            raise _fail(value_location(node, key, at), f"state {key} must be a string, not {describe(value)}",
-                        "state settings are known before any tool runs: use text, vars or env")
+            raise config_error(value_location(node, key, at),
+                               f"state {key} must be a string, not {describe(value)}",
+                               "state settings are known before any tool runs: use text, vars or env")
     url = values.get("url")
     if url is not None:
         where = value_location(node, "url", at)
         if backend != "postgresql":
-            raise _fail(where, f"url is used only by the postgresql backend, not {backend}",
-                        "remove url, or set backend: postgresql")
+            raise config_error(where, f"url is used only by the postgresql backend, not {backend}",
+                               "remove url, or set backend: postgresql")
         if re.match(r"[a-z][a-z0-9+.-]*://[^/@]*:[^/@]*@", url):
-            raise _fail(where, "the state url holds a password in plain text",
-                        "give it as a secret reference, such as url: env:DTM_STATE_URL")
+            raise config_error(where, "the state url holds a password in plain text",
+                               "give it as a secret reference, such as url: env:DTM_STATE_URL")
     return values
 
 
@@ -259,35 +140,35 @@ def _instance(node: Any, at: Location, scope: Scope) -> tuple[InstanceSpec, list
     if not isinstance(node, Mapping):
         shown = plain(node, at)
         hint = f"write '- tool: {shown}'" if isinstance(shown, str) else "write '- tool: NAME'"
-        raise _fail(at, f"each item of tools must be a mapping, not {describe(shown)}", hint)
+        raise config_error(at, f"each item of tools must be a mapping, not {describe(shown)}", hint)
     for key in node:
         if key not in TOOL_KEYS:
-            raise _fail(key_location(node, key, at), f"unknown key {key!r} in a tool item",
-                        _known_keys(str(key), TOOL_KEYS))
+            raise config_error(key_location(node, key, at), f"unknown key {key!r} in a tool item",
+                               known_keys_hint(str(key), TOOL_KEYS))
     if "tool" not in node:
         hint = "name the registry tool: '- tool: NAME'"
         if "name" in node:
             hint += "; name: is the instance name (default 'default')"
-        raise _fail(at, "this tool item has no 'tool:' key", hint)
+        raise config_error(at, "this tool item has no 'tool:' key", hint)
     tool = plain(node["tool"], value_location(node, "tool", at))
     if not isinstance(tool, str) or not NAME.fullmatch(tool):
-        raise _fail(value_location(node, "tool", at), f"invalid tool name: {describe(tool)}",
-                    f"a tool is named as the registry lists it ({_NAME_RULE}), e.g. github-repo")
+        raise config_error(value_location(node, "tool", at), f"invalid tool name: {describe(tool)}",
+                           f"a tool is named as the registry lists it ({_NAME_RULE}), e.g. github-repo")
     name = plain(node.get("name", "default"), value_location(node, "name", at))
     if not isinstance(name, str) or not NAME.fullmatch(name):
         hint = f"instance names are {_NAME_RULE}"
         if isinstance(name, int) and not isinstance(name, bool):
             hint += f'; quote it: name: "{name}"'
-        raise _fail(value_location(node, "name", at), f"invalid instance name: {describe(name)}", hint)
+        raise config_error(value_location(node, "name", at), f"invalid instance name: {describe(name)}", hint)
     spec = InstanceSpec(tool=tool, name=name, location=at)
     if node.get("version") is not None:
         spec.version = _version(node, at, scope)
     options = node.get("options")
     if options is not None:
         if not isinstance(options, Mapping):
-            raise _fail(key_location(node, "options", at),
-                        f"options must be a mapping, not {describe(options)}",
-                        "write one option per line under options:, as KEY: VALUE")
+            raise config_error(key_location(node, "options", at),
+                               f"options must be a mapping, not {describe(options)}",
+                               "write one option per line under options:, as KEY: VALUE")
 
         def visit(path: str, value_at: Location, key_at: Location) -> None:
             spec.option_locations[path] = OptionLocation(value_at.file, value_at.line, value_at.column,
@@ -304,19 +185,20 @@ def _version(node: Any, at: Location, scope: Scope) -> str:
     raw = node["version"]
     text = scope.text(str(raw), where) if isinstance(raw, str) else plain(raw, where)
     if has_unresolved(text):
-        raise _fail(where, "version cannot refer to another instance's outputs",
-                    "versions are resolved before any tool runs: write a specifier, or use vars or env")
+        raise config_error(
+            where, "version cannot refer to another instance's outputs",
+            "versions are resolved before any tool runs: write a specifier, or use vars or env")
     if not isinstance(text, str):
-        raise _fail(where, f"version must be a quoted specifier, not {describe(text)}",
-                    f'quote it: version: "=={text}"' if isinstance(text, int | float) else
-                    'write a PEP 440 specifier such as ">=1.2,<2"')
+        raise config_error(where, f"version must be a quoted specifier, not {describe(text)}",
+                           f'quote it: version: "=={text}"' if isinstance(text, int | float) else
+                           'write a PEP 440 specifier such as ">=1.2,<2"')
     try:
         SpecifierSet(text)
     except InvalidSpecifier:
         hint = 'use a PEP 440 specifier such as ">=1.2,<2" or "==3.5.1"'
         if re.fullmatch(r"v?\d+(\.\d+)*", text.strip()):
             hint = f'for exactly that version write "=={text.strip().lstrip("v")}"'
-        raise _fail(where, f"invalid version specifier {text!r}", hint) from None
+        raise config_error(where, f"invalid version specifier {text!r}", hint) from None
     return text.strip()
 
 
@@ -328,15 +210,17 @@ def _depends_on(node: Any, at: Location) -> list[tuple[str, Location]]:
     if not isinstance(deps, list):
         shown = plain(deps, where)
         hint = f"write depends_on: [{shown if isinstance(shown, str) else 'TOOL.INSTANCE'}]"
-        raise _fail(where, f"depends_on must be a list of instance addresses, not {describe(shown)}", hint)
+        raise config_error(where, f"depends_on must be a list of instance addresses, not {describe(shown)}",
+                           hint)
     found = []
     for index, item in enumerate(deps):
         item_at = item_location(deps, index, where)
         text = plain(item, item_at)
         address = _address(text) if isinstance(text, str) else None
         if address is None:
-            raise _fail(item_at, f"depends_on entries are 'tool' or 'tool.instance', not {describe(text)}",
-                        "write the address of an instance declared under tools:, e.g. github-repo.backend")
+            raise config_error(
+                item_at, f"depends_on entries are 'tool' or 'tool.instance', not {describe(text)}",
+                "write the address of an instance declared under tools:, e.g. github-repo.backend")
         found.append((address, item_at))
     return found
 
@@ -354,17 +238,17 @@ def _link(instances: dict[str, InstanceSpec], explicit: dict[str, list[tuple[str
         deps: list[str] = []
         for dep, where in explicit[address]:
             if dep not in instances:
-                raise _fail(where, f"depends_on names {dep}, which is not declared in the toolchain",
-                            "declare it under tools:, or leave it out: dtm pulls in the tools a tool "
-                            f"needs automatically{suggestion(dep)}")
+                raise config_error(where, f"depends_on names {dep}, which is not declared in the toolchain",
+                                   "declare it under tools:, or leave it out: dtm pulls in the tools a tool "
+                                   f"needs automatically{suggestion(dep)}")
             deps.append(dep)
         for ref in references_in(spec.options):
             if ref.address not in instances:
                 tool, _, name = ref.address.partition(".")
-                raise _fail(ref.location, f"${{{{ {ref.address}.outputs.{ref.output} }}}} refers to "
-                            f"{ref.address}, which is not declared in the toolchain",
-                            f"declare it under tools: (- tool: {tool}, name: {name})"
-                            + suggestion(ref.address))
+                raise config_error(ref.location, f"${{{{ {ref.address}.outputs.{ref.output} }}}} refers to "
+                                   f"{ref.address}, which is not declared in the toolchain",
+                                   f"declare it under tools: (- tool: {tool}, name: {name})"
+                                   + suggestion(ref.address))
             deps.append(ref.address)
         spec.depends_on = list(dict.fromkeys(deps))
     _refuse_cycles(instances)
@@ -383,9 +267,9 @@ def _refuse_cycles(instances: dict[str, InstanceSpec]) -> None:
                 # Start at the instance declared first, so the message does not depend on walk order.
                 first = min(range(len(cycle)), key=lambda i: order[cycle[i]])
                 cycle = cycle[first:] + cycle[:first]
-                raise _fail(instances[cycle[0]].location,
-                            "dependency cycle: " + " -> ".join([*cycle, cycle[0]]),
-                            "remove a depends_on entry or an output reference to break it")
+                raise config_error(instances[cycle[0]].location,
+                                   "dependency cycle: " + " -> ".join([*cycle, cycle[0]]),
+                                   "remove a depends_on entry or an output reference to break it")
             if dep not in done:
                 visit(dep)
         trail.pop()
@@ -399,7 +283,7 @@ def _refuse_cycles(instances: dict[str, InstanceSpec]) -> None:
 def load_toolchain_texts(sources: Sequence[tuple[str, str]], *, environ: Mapping[str, str],
                          files: Sequence[Path] = ()) -> Toolchain:
     """A toolchain from ``(label, YAML text)`` pairs, merged in order; ``label`` names the file in errors."""
-    docs = [_document(label, _parse(label, text)) for label, text in sources]
+    docs = [top_level_sections(label, parse_yaml(label, text)) for label, text in sources]
     scope = Scope(_merge_vars(docs), environ)
     variables = scope.variables()
     state = _state(_merge_state(docs), scope)
@@ -409,9 +293,9 @@ def load_toolchain_texts(sources: Sequence[tuple[str, str]], *, environ: Mapping
         for node, at in doc.tools:
             spec, deps = _instance(node, at, scope)
             if spec.address in instances:
-                raise _fail(instances[spec.address].location,
-                            f"{spec.address} is declared twice (also at {spec.location})",
-                            "give one of them another instance name with name:")
+                raise config_error(instances[spec.address].location,
+                                   f"{spec.address} is declared twice (also at {spec.location})",
+                                   "give one of them another instance name with name:")
             instances[spec.address] = spec
             explicit[spec.address] = deps
     _link(instances, explicit)
@@ -423,6 +307,6 @@ def load_toolchain(paths: Sequence[Path], *, environ: Mapping[str, str]) -> Tool
     if not paths:
         raise InvalidInputError("no toolchain file given",
                                 hint="pass -f toolchain.yaml (a file or a directory)")
-    files = _files([Path(p) for p in paths])
-    return load_toolchain_texts([(str(f), _read(f)) for f in files], environ=environ,
+    files = toolchain_files([Path(p) for p in paths])
+    return load_toolchain_texts([(str(f), read_text(f)) for f in files], environ=environ,
                                 files=[Path(p) for p in paths])
