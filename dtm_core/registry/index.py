@@ -27,6 +27,7 @@ __all__ = [
     "load_index_bytes",
     "load_index_file",
     "parse_index",
+    "reverse_dependencies",
     "validate_index",
 ]
 
@@ -38,6 +39,9 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "registry.schema
 _PLAIN_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
 _TOOL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _PLAIN_VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+# packaging's own NAME rule. On an index that validated, every requirement parses and names a
+# tool, so the leading match is exactly ``Requirement(text).name`` at a fraction of the cost.
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 
 # jsonschema's default text for a failed ``pattern`` repeats the regex; say what it means.
 _PATTERN_MEANINGS = {
@@ -160,6 +164,23 @@ def _plain_latest(versions: Mapping[str, Any]) -> str | None:
     return best
 
 
+def reverse_dependencies(entries: Mapping[str, ToolEntry]) -> dict[str, list[str]]:
+    """Tool name -> the tools of ``entries`` whose newest non-yanked version depends on it.
+
+    Only for entries built from a validated index (see ``_REQUIREMENT_NAME``).
+    """
+    found: dict[str, set[str]] = {}
+    for tool, entry in entries.items():
+        latest = entry.latest_text
+        if latest is None:
+            continue
+        for text in entry.raw_versions[latest].get("dependencies", ()):
+            match = _REQUIREMENT_NAME.match(text)
+            if match:
+                found.setdefault(match.group(1), set()).add(tool)
+    return {name: sorted(tools) for name, tools in sorted(found.items())}
+
+
 def validate_index(data: Any, *, name: str) -> None:
     """Raise :class:`RegistryIndexError` for the first fault of an index, or return."""
     declared = data.get("format") if isinstance(data, dict) else None
@@ -186,8 +207,9 @@ def _inline_refs(node: Any, defs: Mapping[str, Any], within: tuple[str, ...] = (
     """The schema with each local ``$ref`` replaced by the definition it names.
 
     jsonschema resolves a ``$ref`` again for every instance it meets: on a 10,000-tool index that
-    is a third of the validation time. A definition's keywords come first, where the ``$ref``
-    stood, so errors are found in the same order and ``best_match`` picks the same one.
+    is a third of the validation time. Keywords next to a ``$ref`` stay in their own schema,
+    beside an ``allOf`` of the definition, so every error keeps the schema (and ``best_match``
+    the ranking) it had.
     """
     if isinstance(node, list):
         return [_inline_refs(item, defs, within) for item in node]
@@ -196,11 +218,11 @@ def _inline_refs(node: Any, defs: Mapping[str, Any], within: tuple[str, ...] = (
     ref = node.get("$ref")
     target = ref.removeprefix("#/$defs/") if isinstance(ref, str) else ""
     rest = {key: _inline_refs(value, defs, within) for key, value in node.items() if key != "$ref"}
-    # A recursive definition cannot be unrolled, and keywords next to a $ref that the
-    # definition also uses must both apply: leave those $refs to jsonschema (``$defs`` stays).
-    if target not in defs or target in within or set(defs[target]) & set(rest):
+    # A recursive definition cannot be unrolled: leave those $refs to jsonschema ($defs stays).
+    if target not in defs or target in within or "allOf" in rest:
         return {**({"$ref": ref} if ref is not None else {}), **rest}
-    return {**_inline_refs(defs[target], defs, (*within, target)), **rest}
+    inlined = _inline_refs(defs[target], defs, (*within, target))
+    return {"allOf": [inlined], **rest} if rest else inlined
 
 
 def _check_schema(data: Any, name: str) -> None:

@@ -188,9 +188,10 @@ def load_registry(paths: DtmPaths, *, environ: Mapping[str, str] | None = None) 
         if loaded is not None:
             layers.append(loaded[0])
             dependents[source.name] = loaded[1]
+    used = tuple(dependents)  # the indexes loaded, in precedence order
     # One index (DTM_REGISTRY alone, say) needs no merging: its entries are the registry's.
     merged = layers[0] if len(layers) == 1 else MergedEntries(layers)
-    return Registry(merged, tuple(dependents), warnings=warnings, dependents=dependents)
+    return Registry(merged, used, warnings=warnings, dependents=dependents)
 
 
 def _load_source(paths: DtmPaths, source: Source, warnings: list[str]) -> Loaded | None:

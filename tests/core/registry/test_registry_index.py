@@ -288,3 +288,36 @@ def test_known_latest_agrees_with_packaging(
     assert (entry.known_latest is not None) == plain
     by_packaging = entry.latest.version_text if entry.latest else None
     assert entry.latest_text == by_packaging
+
+
+def _best_match(validator: Any, document: Any) -> tuple[str, str, list[Any]] | None:
+    from jsonschema.exceptions import best_match
+
+    error = best_match(validator.iter_errors(document))
+    return None if error is None else (error.message, error.validator, list(error.absolute_path))
+
+
+def test_the_inlined_schema_reports_what_the_schema_itself_reports(
+    small_index: dict[str, Any],
+) -> None:
+    """``$ref``s are inlined for speed: with any two faults, the error chosen stays the same."""
+    import copy
+    import itertools
+
+    from jsonschema import Draft202012Validator
+
+    from dtm_core.registry.index import _validator
+
+    reference = Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
+    assert "$ref" not in json.dumps(_validator().schema["properties"])
+    checked = 0
+    for (_, first, _), (_, second, _) in itertools.combinations(MALFORMED, 2):
+        document = copy.deepcopy(small_index)
+        try:
+            first(document)
+            second(document)
+        except (KeyError, TypeError):
+            continue  # the first fault removed what the second one changes
+        assert _best_match(_validator(), document) == _best_match(reference, document)
+        checked += 1
+    assert checked > 150
