@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -37,19 +37,19 @@ class RunOptions:
     on_lock_wait: Callable[[LockHolder | None], None] | None = None
 
 
-@dataclass
 class Dtm:
     """One dtm session: where files are, and the registry, plugins and state store on demand."""
 
-    environ: Mapping[str, str]
-    paths: DtmPaths = field(default=None)  # type: ignore[assignment]
-    plugin_loader: Callable[[], PluginHost] | None = None
-    #: An httpx transport for index downloads; tests inject one.
-    transport: Any = None
-
-    def __post_init__(self) -> None:
-        if self.paths is None:
-            self.paths = resolve_paths(dict(self.environ))
+    def __init__(self, environ: Mapping[str, str], paths: DtmPaths | None = None,
+                 plugin_loader: Callable[[], PluginHost] | None = None, transport: Any = None,
+                 warn: Callable[[str], None] | None = None) -> None:
+        self.environ = environ
+        #: Receives one line per skipped plugin when plugins load (the CLI prints it).
+        self.warn = warn
+        self.paths = paths if paths is not None else resolve_paths(dict(environ))
+        self.plugin_loader = plugin_loader
+        #: An httpx transport for index downloads; tests inject one.
+        self.transport = transport
 
     @cached_property
     def registry(self) -> Registry:
@@ -60,10 +60,15 @@ class Dtm:
     @cached_property
     def plugins(self) -> PluginHost:
         if self.plugin_loader is not None:
-            return self.plugin_loader()
-        from .plugins import load_plugins
+            host = self.plugin_loader()
+        else:
+            from .plugins import load_plugins
 
-        return load_plugins(self.environ)
+            host = load_plugins(self.environ)
+        if self.warn is not None:
+            for warning in host.warnings:
+                self.warn(f"warning: {warning}")
+        return host
 
     def reload_plugins(self) -> PluginHost:
         """Discover plugins again, after plugin distributions were installed."""

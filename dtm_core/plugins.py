@@ -91,7 +91,7 @@ def _normalize(name: str) -> str:
 def _names(value: str | None) -> set[str] | None:
     if value is None:
         return None
-    return {_normalize(v) for v in value.split(",") if v.strip()}
+    return {_normalize(v.strip()) for v in value.split(",") if v.strip()}
 
 
 def _dtm_requirement_error(dist: metadata.Distribution | None) -> str | None:
@@ -121,8 +121,13 @@ def _new_manager() -> pluggy.PluginManager:
 
 
 def _register(manager: pluggy.PluginManager, info: PluginInfo, module: Any,
-              kinds: dict[str, ToolKind]) -> None:
+              kinds: dict[str, ToolKind], owners: dict[str, str]) -> None:
     """Register one plugin; on any fault undo its registration and mark it broken."""
+    if manager.is_registered(module):
+        # The same module named twice (an entry point and DTM_PLUGINS): keep the first.
+        first = manager.get_name(module)
+        info.status, info.error = "disabled", f"already loaded as plugin {first}"
+        return
     try:
         manager.register(module, name=info.name)
         manager.check_pending()
@@ -132,20 +137,23 @@ def _register(manager: pluggy.PluginManager, info: PluginInfo, module: Any,
             if not isinstance(kind, ToolKind) or not kind.name:
                 raise DtmError(f"dtm_tool_kinds returned {kind!r}, not a named ToolKind")
             if kind.name in kinds or kind.name in provided:
-                raise DtmError(f"tool {kind.name!r} is already provided by another plugin")
+                owner = owners.get(kind.name, info.name)
+                raise DtmError(f"tool {kind.name!r} is already provided by plugin {owner}")
             provided[kind.name] = kind
-    except Exception as exc:  # a plugin's fault must never take the CLI down
+    except (Exception, SystemExit) as exc:  # a plugin's fault must never take the CLI down
         if manager.is_registered(module):
             manager.unregister(module)
         info.status, info.error = "broken", _one_line(exc)
         return
     kinds.update(provided)
+    owners.update((name, info.name) for name in provided)
     info.tool_kinds = sorted(provided)
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+    """The exception as one line; pluggy puts the useful part on later lines, so join them."""
+    text = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
+    return f"{type(exc).__name__}: {text}".rstrip(": ")
 
 
 def load_plugins(environ: Mapping[str, str] | None = None,
@@ -162,6 +170,7 @@ def load_plugins(environ: Mapping[str, str] | None = None,
     manager = _new_manager()
     infos: list[PluginInfo] = []
     kinds: dict[str, ToolKind] = {}
+    owners: dict[str, str] = {}
 
     def filtered(info: PluginInfo) -> bool:
         names = {_normalize(info.name)} | ({_normalize(info.distribution)} if info.distribution else set())
@@ -183,10 +192,10 @@ def load_plugins(environ: Mapping[str, str] | None = None,
             continue
         try:
             module = ep.load()
-        except Exception as exc:  # import errors of third-party code are theirs, not ours
+        except (Exception, SystemExit) as exc:  # import errors of third-party code are theirs
             info.status, info.error = "broken", _one_line(exc)
             continue
-        _register(manager, info, module, kinds)
+        _register(manager, info, module, kinds, owners)
 
     named_modules = [m.strip() for m in env.get("DTM_PLUGINS", "").split(",") if m.strip()]
     for module_name in named_modules:
@@ -196,14 +205,14 @@ def load_plugins(environ: Mapping[str, str] | None = None,
             continue
         try:
             module = importlib.import_module(module_name)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             info.status, info.error = "broken", _one_line(exc)
             continue
-        _register(manager, info, module, kinds)
+        _register(manager, info, module, kinds, owners)
 
     for name, obj in extra_plugins:
         info = PluginInfo(name, None, None)
         infos.append(info)
         if not filtered(info):
-            _register(manager, info, obj, kinds)
+            _register(manager, info, obj, kinds, owners)
     return PluginHost(manager, infos, kinds)

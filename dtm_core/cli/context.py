@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -13,24 +12,29 @@ if TYPE_CHECKING:
     from ..plugins import PluginHost
 
 
-@dataclass
 class CliContext:
-    """Global flags, and how to build the :class:`~dtm_core.app.Dtm` facade (tests inject one)."""
+    """Global flags, and how to build the :class:`~dtm_core.app.Dtm` facade (tests inject one).
 
-    environ: dict[str, str]
-    debug: bool = False
-    lock_timeout: float = 60.0
-    plugin_loader: Callable[[], PluginHost] | None = None
-    transport: Any = None
-    _app: Dtm | None = field(default=None, repr=False)
+    A plain class, not a dataclass: it is built on every start, and so is its import.
+    """
+
+    def __init__(self, environ: dict[str, str], *, debug: bool = False, lock_timeout: float = 60.0,
+                 plugin_loader: Callable[[], PluginHost] | None = None, transport: Any = None) -> None:
+        self.environ = environ
+        self.debug = debug
+        self.lock_timeout = lock_timeout
+        self.plugin_loader = plugin_loader
+        self.transport = transport
+        self._app: Dtm | None = None
 
     @property
     def app(self) -> Dtm:
         if self._app is None:
             from ..app import Dtm
+            from .render import notice
 
             self._app = Dtm(environ=self.environ, plugin_loader=self.plugin_loader,
-                            transport=self.transport)
+                            transport=self.transport, warn=notice)
         return self._app
 
     def run_options(self, *, yes: bool = False, dry_run: bool = False) -> RunOptions:

@@ -50,9 +50,7 @@ def plugins_install(distributions: tuple[str, ...], index_url: str | None, yes: 
 
         raise AbortedError("aborted; nothing was changed", hint="pass -y to proceed without asking")
     install_distributions(refs, index_url=index_url, progress=notice)
-    host = get_context().app.reload_plugins()
-    for warning in host.warnings:
-        notice(f"warning: {warning}")
+    get_context().app.reload_plugins()  # prints a line for each plugin that fails to load
     notice("installed")
 
 
