@@ -171,11 +171,11 @@ def test_hook_with_an_argument_the_spec_lacks_is_broken(modules: MakeModule) -> 
     """)
     modules("dtmt_ok", good_source("alpha"))
     host = load_plugins(environ={}, entry_points=[ep("sig", "dtmt_sig"), ep("ok", "dtmt_ok")])
-    # pluggy's message is several lines; only its first survives (see the reply to the brief).
+    # pluggy's message is several lines; dtm joins them so the explanation survives on one.
     assert by_name(host) == {
-        "sig": ("broken", "PluginValidationError: Plugin 'sig' for hook 'dtm_tool_kinds' hookimpl definition: "
-                 "dtm_tool_kinds(config) Argument(s) {'config'} are declared in the hookimpl but can "
-                 "not be found in the hookspec"),
+        "sig": ("broken", "PluginValidationError: Plugin 'sig' for hook 'dtm_tool_kinds' hookimpl "
+                "definition: dtm_tool_kinds(config) Argument(s) {'config'} are declared in the "
+                "hookimpl but can not be found in the hookspec"),
         "ok": ("ok", None)}
     assert not host.manager.is_registered(sys.modules["dtmt_sig"])
     assert list(host.tool_kinds()) == ["alpha"]
