@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from .errors import OperationError as OperationError
     from .errors import OptionError as OptionError
     from .hookspecs import hookimpl as hookimpl
+    from .kubernetes.client import KubeClient as KubeClient
+    from .kubernetes.client import load_kube_client as load_kube_client
+    from .kubernetes.manifests import ObjectRef as ObjectRef
     from .options import Option as Option
     from .secrets import Secret as Secret
     from .secrets import SecretRef as SecretRef
@@ -31,6 +34,10 @@ _EXPORTS: dict[str, str] = {
     "OperationError": "errors",
     "OptionError": "errors",
     "hookimpl": "hookspecs",
+    # The Kubernetes API for plugins; lightkube is imported only when a name from it is used.
+    "KubeClient": "kubernetes.client",
+    "load_kube_client": "kubernetes.client",
+    "ObjectRef": "kubernetes.manifests",
     "Option": "options",
     "Secret": "secrets",
     "SecretRef": "secrets",

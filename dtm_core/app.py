@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import AbortedError, DtmError, InstallerError, RefusedError
 from .paths import DtmPaths, resolve_paths
+from .records import Record
 
 if TYPE_CHECKING:
     from .operations import ProgressFn, ToolRunner
@@ -26,15 +26,19 @@ if TYPE_CHECKING:
     from .transactions import Reporter
 
 
-@dataclass
-class RunOptions:
+class RunOptions(Record):
     """How a changing command runs: prompts, dry run, lock wait, progress."""
 
-    yes: bool = False
-    dry_run: bool = False
-    lock_timeout: float = 60.0
-    progress: ProgressFn | None = None
-    on_lock_wait: Callable[[LockHolder | None], None] | None = None
+    __slots__ = _fields = ("yes", "dry_run", "lock_timeout", "progress", "on_lock_wait")
+
+    def __init__(self, yes: bool = False, dry_run: bool = False, lock_timeout: float = 60.0,
+                 progress: ProgressFn | None = None,
+                 on_lock_wait: Callable[[LockHolder | None], None] | None = None) -> None:
+        self.yes = yes
+        self.dry_run = dry_run
+        self.lock_timeout = lock_timeout
+        self.progress = progress
+        self.on_lock_wait = on_lock_wait
 
 
 class Dtm:
@@ -113,7 +117,7 @@ class Dtm:
         kind = self.plugins.tool_kind(tool)
         if kind is None:
             raise self._missing_kind(tool)
-        return ToolRunner(kind, self.plugins.secret_resolvers(self.environ), progress)
+        return ToolRunner(kind, self.plugins.secret_resolvers(self.environ), progress, self.environ)
 
     def _missing_kind(self, tool: str) -> DtmError:
         entry = self.registry.get(tool)

@@ -6,34 +6,78 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .records import Frozen
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
-@dataclass(frozen=True)
-class DtmPaths:
-    """The three directories dtm writes to; created on first use with owner-only access."""
+class DtmPaths(Frozen):
+    """The three directories dtm writes to; created on first use with owner-only access.
 
-    config_dir: Path
-    data_dir: Path
-    cache_dir: Path
+    Kept as text and handed out as :class:`~pathlib.Path`: importing pathlib (with the
+    urllib.parse and ipaddress it imports) would be a third of what a cold ``dtm search`` adds
+    to starting click, and search only reads two files, by their ``*_text`` names.
+    """
+
+    __slots__ = ("_config", "_data", "_cache")
+    _fields = ("config_dir", "data_dir", "cache_dir")
+    _config: str
+    _data: str
+    _cache: str
+
+    def __init__(self, config_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str],
+                 cache_dir: str | os.PathLike[str]) -> None:
+        object.__setattr__(self, "_config", os.fspath(config_dir))
+        object.__setattr__(self, "_data", os.fspath(data_dir))
+        object.__setattr__(self, "_cache", os.fspath(cache_dir))
+
+    @property
+    def config_dir(self) -> Path:
+        return _path(self._config)
+
+    @property
+    def data_dir(self) -> Path:
+        return _path(self._data)
+
+    @property
+    def cache_dir(self) -> Path:
+        return _path(self._cache)
 
     @property
     def sources_file(self) -> Path:
         """The user's list of remote registry indexes."""
-        return self.config_dir / "registries.json"
+        return _path(self.sources_file_text)
+
+    @property
+    def sources_file_text(self) -> str:
+        """:attr:`sources_file` as text, to read without importing pathlib."""
+        return os.path.join(self._config, "registries.json")
 
     @property
     def state_dir(self) -> Path:
-        return self.data_dir / "state"
+        return _path(self.state_dir_text)
+
+    @property
+    def state_dir_text(self) -> str:
+        """:attr:`state_dir` as text, to read state without importing pathlib."""
+        return os.path.join(self._data, "state")
 
     @property
     def index_cache_dir(self) -> Path:
-        return self.cache_dir / "indexes"
+        return _path(os.path.join(self._cache, "indexes"))
 
     def ensure(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         return directory
+
+
+def _path(text: str) -> Path:
+    from pathlib import Path
+
+    return Path(text)
 
 
 def resolve_paths(environ: dict[str, str] | None = None) -> DtmPaths:
@@ -41,13 +85,15 @@ def resolve_paths(environ: dict[str, str] | None = None) -> DtmPaths:
     env = os.environ if environ is None else environ
     home = env.get("DTM_HOME")
     if home:
-        root = Path(home).expanduser().resolve()
-        return DtmPaths(config_dir=root / "config", data_dir=root / "data", cache_dir=root / "cache")
+        # Path(home).expanduser().resolve(), in os.path terms (see DtmPaths on pathlib).
+        root = os.path.realpath(os.path.expanduser(home))
+        return DtmPaths(config_dir=os.path.join(root, "config"), data_dir=os.path.join(root, "data"),
+                        cache_dir=os.path.join(root, "cache"))
     # Imported here: platformdirs is cheap, but `dtm --version` should not pay even that.
     import platformdirs
 
     return DtmPaths(
-        config_dir=Path(platformdirs.user_config_dir("dtm", appauthor=False)),
-        data_dir=Path(platformdirs.user_data_dir("dtm", appauthor=False)),
-        cache_dir=Path(platformdirs.user_cache_dir("dtm", appauthor=False)),
+        config_dir=platformdirs.user_config_dir("dtm", appauthor=False),
+        data_dir=platformdirs.user_data_dir("dtm", appauthor=False),
+        cache_dir=platformdirs.user_cache_dir("dtm", appauthor=False),
     )

@@ -97,8 +97,16 @@ def render_error(exc: BaseException, ctx: click.Context) -> None:
     ctx.exit(1)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    # click.version_option would import locale and importlib.metadata: ~1 ms of every start.
+    if value and not ctx.resilient_parsing:
+        click.echo(f"dtm {__version__}")
+        ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="dtm", message="%(prog)s %(version)s")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.option("--debug", is_flag=True, envvar="DTM_DEBUG",
               help="Show tracebacks and the full output of installers.")
 @click.option("--lock-timeout", type=float, default=60.0, show_default=True, metavar="SECONDS",

@@ -1,7 +1,7 @@
 """The registry: index format and validation, configured sources, the cache, and search.
 
-Importing this package stays cheap (no httpx, jsonschema or packaging): ``dtm search`` runs
-on it at every start.
+Importing this package stays cheap (no httpx, jsonschema, packaging or pathlib): ``dtm search``
+runs on it at every start.
 """
 
 from __future__ import annotations

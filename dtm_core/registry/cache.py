@@ -14,13 +14,15 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, ItemsView, Iterator, Mapping, Sequence, ValuesView
-from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import DtmError, RegistryIndexError
-from .index import decode_index, parse_index, reverse_dependencies
-from .model import ToolEntry
+from .index import decode_index, dependents_when_needed, parse_index, reverse_dependencies
+from .model import LazyMapping, ToolEntry
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "CACHE_FORMAT",
@@ -39,7 +41,6 @@ __all__ = [
 #: one. Format 1 kept the index body as fetched and is upgraded in place (see ``_upgrade``).
 CACHE_FORMAT = 2
 _BODY_FORMAT = 1
-_V = TypeVar("_V")
 
 
 class CachedIndex(NamedTuple):
@@ -89,7 +90,7 @@ def open_index(cache_dir: Path, name: str, url: str) -> CachedIndex | None:
     if meta is None:
         return None
     data = _DataFile(cache_dir / meta["data"], name)
-    dependents = _Lazy(data.read_dependents, *meta["needed_by"])
+    dependents = LazyMapping(data.read_dependents, *meta["needed_by"])
     entries = _CachedEntries(meta["entries"], data, commit_file(cache_dir, name))
     return CachedIndex(meta, entries, dependents)
 
@@ -190,11 +191,6 @@ def store(
 def touch(cache_dir: Path, name: str, meta: Mapping[str, Any]) -> None:
     """Record that the source was checked now and had not changed."""
     write_atomic(commit_file(cache_dir, name), _dump({**meta, "fetched_at": _now()}))
-
-
-def dependents_when_needed(entries: Mapping[str, ToolEntry]) -> Mapping[str, Sequence[str]]:
-    """:func:`reverse_dependencies`, worked out on first use (a search never needs them)."""
-    return _Lazy(reverse_dependencies, entries)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -357,35 +353,10 @@ class _DataFile:
         )
 
 
-class _Lazy(Mapping[str, _V]):
-    """A mapping read (or worked out) on first use: ``read(*args)`` is called at most once."""
-
-    __slots__ = ("_read", "_args", "_value")
-
-    def __init__(self, read: Callable[..., Mapping[str, _V]], *args: Any) -> None:
-        self._read = read
-        self._args = args
-        self._value: Mapping[str, _V] | None = None
-
-    def _get(self) -> Mapping[str, _V]:
-        if self._value is None:
-            self._value = self._read(*self._args)
-        return self._value
-
-    def __getitem__(self, key: str) -> _V:
-        return self._get()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._get())
-
-    def __len__(self) -> int:
-        return len(self._get())
-
-
-class _LazyVersions(_Lazy[Any]):
+class _LazyVersions(LazyMapping[Any]):
     """One tool's raw versions, read from its line on first use.
 
-    Not a :class:`_Lazy` of a bound method: one object per tool instead of three keeps a search
+    Not a :class:`LazyMapping` of a bound method: one object per tool instead of three keeps a search
     over ten thousand tools clear of a full garbage collection (about 13 ms).
     """
 

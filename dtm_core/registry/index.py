@@ -10,19 +10,26 @@ when an index enters the cache (``dtm registry add``, ``dtm update``, a changed 
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInputError, RegistryIndexError
-from .model import ToolEntry
+from .model import LazyMapping, ToolEntry
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    #: The JSON Schema of index files (a Path, made on first use: see ``__getattr__``).
+    SCHEMA_FILE: Path
 
 __all__ = [
     "INDEX_FORMAT",
     "SCHEMA_FILE",
     "decode_index",
+    "dependents_when_needed",
     "json_path",
     "load_index_bytes",
     "load_index_file",
@@ -33,15 +40,15 @@ __all__ = [
 
 #: The newest index format this dtm reads; an index declaring a newer one is refused.
 INDEX_FORMAT = 1
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "registry.schema.json"
 
+# Patterns, compiled (and cached) by ``re`` when first used: compiling them all on import
+# would cost every ``dtm search`` that uses none of them.
 # The same rule jsonschema uses for ``json_path``, so schema and semantic errors read alike.
-_PLAIN_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
-_TOOL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_PLAIN_VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+_PLAIN_KEY = r"^[a-zA-Z][a-zA-Z0-9_]*$"
+_TOOL_NAME = r"^[a-z0-9][a-z0-9-]*$"
 # packaging's own NAME rule. On an index that validated, every requirement parses and names a
 # tool, so the leading match is exactly ``Requirement(text).name`` at a fraction of the cost.
-_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+_REQUIREMENT_NAME = r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
 
 # jsonschema's default text for a failed ``pattern`` repeats the regex; say what it means.
 _PATTERN_MEANINGS = {
@@ -61,7 +68,7 @@ def json_path(parts: Iterator[str | int] | tuple[str | int, ...] | list[str | in
     for part in parts:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif _PLAIN_KEY.match(part):
+        elif re.match(_PLAIN_KEY, part):
             path += f".{part}"
         else:
             escaped = part.replace("\\", "\\\\").replace("'", "\\'")
@@ -73,10 +80,13 @@ def _fault(name: str, path: str, reason: str) -> RegistryIndexError:
     return RegistryIndexError(f"index '{name}': {path}: {reason}", hint=default_hint(name))
 
 
-def load_index_file(path: Path, *, name: str, validate: bool = True) -> dict[str, ToolEntry]:
+def load_index_file(
+    path: str | os.PathLike[str], *, name: str, validate: bool = True
+) -> dict[str, ToolEntry]:
     """Read an index file; ``validate=False`` only for files dtm validated itself."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise InvalidInputError(
@@ -152,11 +162,13 @@ def _plain_latest(versions: Mapping[str, Any]) -> str | None:
     best = ""
     best_key: tuple[int, ...] = ()
     for text, raw in versions.items():
-        if not _PLAIN_VERSION.match(text):
+        parts = text.split(".")
+        # ``^[0-9]+(\.[0-9]+)*$`` without a regex; isascii() keeps out digits such as "²".
+        if not all(part.isdigit() and part.isascii() for part in parts):
             return None
         if raw.get("yanked"):
             continue
-        key = tuple(int(part) for part in text.split("."))
+        key = tuple(int(part) for part in parts)
         while key and key[-1] == 0:
             key = key[:-1]
         if not best or key > best_key:
@@ -170,15 +182,21 @@ def reverse_dependencies(entries: Mapping[str, ToolEntry]) -> dict[str, list[str
     Only for entries built from a validated index (see ``_REQUIREMENT_NAME``).
     """
     found: dict[str, set[str]] = {}
+    name_of = re.compile(_REQUIREMENT_NAME).match
     for tool, entry in entries.items():
         latest = entry.latest_text
         if latest is None:
             continue
         for text in entry.raw_versions[latest].get("dependencies", ()):
-            match = _REQUIREMENT_NAME.match(text)
+            match = name_of(text)
             if match:
                 found.setdefault(match.group(1), set()).add(tool)
     return {name: sorted(tools) for name, tools in sorted(found.items())}
+
+
+def dependents_when_needed(entries: Mapping[str, ToolEntry]) -> Mapping[str, Sequence[str]]:
+    """:func:`reverse_dependencies`, worked out on first use (a search never needs them)."""
+    return LazyMapping(reverse_dependencies, entries)
 
 
 def validate_index(data: Any, *, name: str) -> None:
@@ -199,7 +217,8 @@ def _validator() -> Any:
     # No stubs for jsonschema are installed; the last code keeps mypy quiet if they appear.
     from jsonschema import Draft202012Validator  # type: ignore[import-untyped,unused-ignore]
 
-    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    with open(_schema_file(), encoding="utf-8") as handle:
+        schema = json.load(handle)
     return Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
 
 
@@ -311,7 +330,7 @@ def _parse_requirement(text: str) -> tuple[str | None, str]:
     if requirement.extras or requirement.marker is not None or requirement.url:
         reason = f"{text!r} must be a tool name and a specifier (no extras, markers or URLs)"
         return reason, requirement.name
-    if not _TOOL_NAME.match(requirement.name):
+    if not re.match(_TOOL_NAME, requirement.name):
         return f"{text!r} names {requirement.name!r}, which is not a valid tool name", ""
     return None, requirement.name
 
@@ -340,3 +359,18 @@ def _is_exact_pin(specifier: Any) -> bool:
         and specs[0].operator in ("==", "===")
         and not specs[0].version.endswith(".*")
     )
+
+
+def _schema_file() -> str:
+    # Worked out when validating, as text: the trusted path must not import pathlib (see
+    # DtmPaths), nor resolve symlinks it has no use for.
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "data",
+                        "registry.schema.json")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SCHEMA_FILE":
+        from pathlib import Path
+
+        return Path(_schema_file())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

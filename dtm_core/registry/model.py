@@ -6,28 +6,37 @@ that a search over a large index does not parse every version string of every to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence, ValuesView
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, ValuesView
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..records import Frozen, fill
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
+_V = TypeVar("_V")
 
-@dataclass(frozen=True)
-class PluginRef:
+# Plain classes, not dataclasses: ``dtm search`` imports this module on every start (see
+# :mod:`dtm_core.records`). They keep the dataclasses' behaviour: frozen, equal by value.
+
+
+class PluginRef(Frozen):
     """The plugin distribution that provides a tool version, and how to install it safely.
 
     ``specifier`` is a PEP 440 specifier (``>=0.1,<1``); when ``hashes`` are listed it pins one
     version with ``==`` and ``hashes`` are ``sha256:<hex>`` of every file pip may install.
     """
 
+    __slots__ = _fields = ("distribution", "specifier", "hashes")
     distribution: str
-    specifier: str = ""
-    hashes: tuple[str, ...] = ()
+    specifier: str
+    hashes: tuple[str, ...]
+
+    def __init__(self, distribution: str, specifier: str = "", hashes: tuple[str, ...] = ()) -> None:
+        fill(self, distribution, specifier, hashes)
 
     @property
     def requirement(self) -> str:
@@ -35,19 +44,42 @@ class PluginRef:
         return f"{self.distribution}{self.specifier}"
 
 
-@dataclass(frozen=True)
-class ToolVersion:
+class ToolVersion(Frozen):
     """One installable version of a tool, as an index lists it."""
 
+    # No __slots__: the cached properties below live in the instance __dict__.
+    _fields = ("tool", "version_text", "plugin", "dependency_texts", "conflict_texts", "dtm_text",
+               "yanked", "artifacts")
     tool: str
     version_text: str
     plugin: PluginRef
-    dependency_texts: tuple[str, ...] = ()
-    conflict_texts: tuple[str, ...] = ()
-    dtm_text: str = ""
-    yanked: bool = False
+    dependency_texts: tuple[str, ...]
+    conflict_texts: tuple[str, ...]
+    dtm_text: str
+    yanked: bool
     #: Tool-specific data the plugin reads (release manifest URL and sha256, for instance).
-    artifacts: Mapping[str, Any] = field(default_factory=dict)
+    artifacts: Mapping[str, Any]
+
+    def __init__(
+        self,
+        tool: str,
+        version_text: str,
+        plugin: PluginRef,
+        dependency_texts: tuple[str, ...] = (),
+        conflict_texts: tuple[str, ...] = (),
+        dtm_text: str = "",
+        yanked: bool = False,
+        artifacts: Mapping[str, Any] | None = None,
+    ) -> None:
+        fields = self.__dict__
+        fields["tool"] = tool
+        fields["version_text"] = version_text
+        fields["plugin"] = plugin
+        fields["dependency_texts"] = dependency_texts
+        fields["conflict_texts"] = conflict_texts
+        fields["dtm_text"] = dtm_text
+        fields["yanked"] = yanked
+        fields["artifacts"] = {} if artifacts is None else artifacts
 
     @cached_property
     def version(self) -> Version:
@@ -74,24 +106,50 @@ class ToolVersion:
         return SpecifierSet(self.dtm_text)
 
 
-@dataclass(frozen=True)
-class ToolEntry:
+class ToolEntry(Frozen):
     """A tool (or, with ``kind == "stack"``, a named set of tools) and its versions."""
 
+    # ``known_latest`` is left out: a shortcut, not part of the entry's value (nor its repr).
+    _fields = ("name", "description", "tags", "homepage", "kind", "raw_versions", "source",
+               "starter")
     name: str
     description: str
-    tags: tuple[str, ...] = ()
-    homepage: str = ""
-    kind: str = "tool"
+    tags: tuple[str, ...]
+    homepage: str
+    kind: str
     #: Raw version objects by version string, as the index lists them.
-    raw_versions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    raw_versions: Mapping[str, Mapping[str, Any]]
     #: Name of the index this entry came from (shown by ``dtm info``).
-    source: str = ""
+    source: str
     #: Stack only: the commented starter config ``dtm init --stack`` writes.
-    starter: str = ""
+    starter: str
     #: The newest non-yanked version string when the loader knew it without parsing every
     #: version ("" when there is none); ``None`` lets :attr:`latest_text` work it out.
-    known_latest: str | None = field(default=None, compare=False, repr=False)
+    known_latest: str | None
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        tags: tuple[str, ...] = (),
+        homepage: str = "",
+        kind: str = "tool",
+        raw_versions: Mapping[str, Mapping[str, Any]] | None = None,
+        source: str = "",
+        starter: str = "",
+        known_latest: str | None = None,
+    ) -> None:
+        # Straight into __dict__: a large cached index builds ten thousand of these per search.
+        fields = self.__dict__
+        fields["name"] = name
+        fields["description"] = description
+        fields["tags"] = tags
+        fields["homepage"] = homepage
+        fields["kind"] = kind
+        fields["raw_versions"] = {} if raw_versions is None else raw_versions
+        fields["source"] = source
+        fields["starter"] = starter
+        fields["known_latest"] = known_latest
 
     @cached_property
     def versions(self) -> tuple[ToolVersion, ...]:
@@ -239,3 +297,28 @@ class MergedEntries(Mapping[str, ToolEntry]):
             if self._owner[name] is layer
         }
         return merged.values()
+
+
+class LazyMapping(Mapping[str, _V]):
+    """A mapping read (or worked out) on first use: ``read(*args)`` is called at most once."""
+
+    __slots__ = ("_read", "_args", "_value")
+
+    def __init__(self, read: Callable[..., Mapping[str, _V]], *args: Any) -> None:
+        self._read = read
+        self._args = args
+        self._value: Mapping[str, _V] | None = None
+
+    def _get(self) -> Mapping[str, _V]:
+        if self._value is None:
+            self._value = self._read(*self._args)
+        return self._value
+
+    def __getitem__(self, key: str) -> _V:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())

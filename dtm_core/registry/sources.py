@@ -11,42 +11,49 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, DtmError, InvalidInputError, NetworkError, RegistryIndexError
 from ..paths import DtmPaths
-from . import cache
-from .index import decode_index, load_index_file, parse_index, validate_index
+from ..records import Frozen, fill
+from .index import decode_index, dependents_when_needed, load_index_file, parse_index, validate_index
 from .model import MergedEntries, Registry, ToolEntry
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
+
+    #: The index shipped inside dtm (a Path, made on first use: see ``__getattr__``).
+    BUNDLED_INDEX: Path
 
 DEFAULT_NAME = "default"
 DEFAULT_PRIORITY = 50
 REGISTRY_ENV = "DTM_REGISTRY"
-BUNDLED_INDEX = Path(__file__).resolve().parent.parent / "data" / "registry.json"
+# Text, not a Path: loading the registry must not import pathlib (see DtmPaths).
+_BUNDLED_INDEX = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "data",
+                              "registry.json")
 
-# No '.': a source called "x.meta" would collide with the cache files of "x".
-_SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_CONNECT_TIMEOUT = 5.0
-_READ_TIMEOUT = 30.0
+# No '.': a source called "x.meta" would collide with the cache files of "x". Left to re.match
+# to compile (and cache) when `dtm registry add` needs it, not on every start.
+_SOURCE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 #: What one index contributes to a registry: its entries, and who among them depends on a name.
 Loaded = tuple[Mapping[str, ToolEntry], Mapping[str, Sequence[str]]]
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Frozen):
     """One configured index. Higher ``priority`` wins a tool name; ties go to the older one."""
 
+    __slots__ = _fields = ("name", "url", "priority", "bundled")
     name: str
     url: str
-    priority: int = DEFAULT_PRIORITY
+    priority: int
     #: Only the index shipped inside dtm: the test suite validates it, so it is trusted as is.
-    bundled: bool = False
+    bundled: bool
+
+    def __init__(self, name: str, url: str, priority: int = DEFAULT_PRIORITY, bundled: bool = False) -> None:
+        fill(self, name, url, priority, bundled)
 
     @property
     def builtin(self) -> bool:
@@ -59,6 +66,8 @@ class Source:
 
     @property
     def local_path(self) -> Path:
+        from pathlib import Path
+
         if self.url.startswith("file://"):
             from urllib.parse import unquote, urlsplit
 
@@ -66,15 +75,18 @@ class Source:
         return Path(self.url)
 
 
-@dataclass(frozen=True)
-class UpdateResult:
+class UpdateResult(Frozen):
     """What ``update_sources`` did to one index: ``updated``, ``unchanged`` or ``failed``."""
 
+    __slots__ = _fields = ("source", "status", "tools", "error")
     source: Source
     status: str
-    tools: int = 0
+    tools: int
     #: Set when ``status == "failed"``; the cached copy (if any) is left as it was.
-    error: DtmError | None = None
+    error: DtmError | None
+
+    def __init__(self, source: Source, status: str, tools: int = 0, error: DtmError | None = None) -> None:
+        fill(self, source, status, tools, error)
 
 
 def list_sources(paths: DtmPaths, *, environ: Mapping[str, str] | None = None) -> list[Source]:
@@ -93,7 +105,7 @@ def add_source(
     transport: httpx.BaseTransport | None = None,
 ) -> Source:
     """Fetch and validate an index, cache it, then record it; nothing is saved on failure."""
-    if not _SOURCE_NAME.match(name):
+    if not re.match(_SOURCE_NAME, name):
         raise InvalidInputError(
             f"invalid index name {name!r}",
             hint="use lowercase letters, digits, '-' and '_' (at most 64), starting with a "
@@ -159,6 +171,8 @@ def update_sources(
     environ: Mapping[str, str] | None = None,
 ) -> list[UpdateResult]:
     """Refresh every index into the cache; one failing index does not stop the others."""
+    from . import cache
+
     results: list[UpdateResult] = []
     for source in list_sources(paths, environ=environ):
         if source.bundled:
@@ -198,8 +212,10 @@ def _load_source(paths: DtmPaths, source: Source, warnings: list[str]) -> Loaded
     if source.bundled:
         # Not cached: it is a few kilobytes that ship (and change) with dtm itself, so decoding
         # it whole costs less than reading a commit record would, and no copy can go stale.
-        entries = load_index_file(BUNDLED_INDEX, name=source.name, validate=False)
-        return entries, cache.dependents_when_needed(entries)
+        entries = load_index_file(_BUNDLED_INDEX, name=source.name, validate=False)
+        return entries, dependents_when_needed(entries)
+    from . import cache  # here: the bundled index alone (the usual case) needs no cache
+
     cached = cache.open_index(paths.index_cache_dir, source.name, source.url)
     if source.remote:
         if cached is None:
@@ -222,6 +238,8 @@ def _refresh(
     paths: DtmPaths, source: Source, transport: httpx.BaseTransport | None
 ) -> tuple[str, int]:
     """Bring one index's cache up to date; return its status and number of tools."""
+    from . import cache
+
     cache_dir = paths.index_cache_dir
     meta = cache.read_commit(cache_dir, source.name, source.url)
     if meta is not None and not cache.intact(cache_dir, meta):
@@ -238,7 +256,9 @@ def _refresh(
                 headers["If-None-Match"] = meta["etag"]
             if meta.get("last_modified"):
                 headers["If-Modified-Since"] = meta["last_modified"]
-        status, body, reply = _http_get(source, headers, transport)
+        from .fetch import http_get
+
+        status, body, reply = http_get(source.name, source.url, headers, transport)
         if status == 304 and meta is not None:
             cache.touch(cache_dir, source.name, meta)
             return "unchanged", int(meta.get("tools", 0))
@@ -267,6 +287,8 @@ def _store(
     paths: DtmPaths, source: Source, body: bytes, extra: Mapping[str, Any], *, quietly: bool
 ) -> tuple[str, Loaded]:
     """Validate ``body`` and cache it; return its sha256 and the entries to use now."""
+    from . import cache
+
     data = decode_index(body, name=source.name)
     validate_index(data, name=source.name)
     entries = parse_index(data, name=source.name, validate=False)
@@ -279,7 +301,7 @@ def _store(
         if not quietly:
             raise
         # A read-only cache must not stop `dtm search`: the file validated, use it uncached.
-        return "", (entries, cache.dependents_when_needed(entries))
+        return "", (entries, dependents_when_needed(entries))
     return str(meta["sha256"]), (entries, dependents)
 
 
@@ -305,50 +327,12 @@ def _explain(exc: DtmError, source: Source, cached: bool) -> None:
         exc.hint += still
 
 
-def _http_get(
-    source: Source, headers: Mapping[str, str], transport: httpx.BaseTransport | None
-) -> tuple[int, bytes, Mapping[str, str]]:
-    """GET an index; every httpx failure becomes one NetworkError line naming the URL."""
-    import httpx
-
-    from ..version import __version__
-
-    timeout = httpx.Timeout(_READ_TIMEOUT, connect=_CONNECT_TIMEOUT)
-    try:
-        with httpx.Client(
-            transport=transport,
-            timeout=timeout,
-            follow_redirects=True,
-            headers={"User-Agent": f"dtm/{__version__}"},
-        ) as client:
-            response = client.get(source.url, headers=dict(headers))
-    except httpx.TimeoutException:
-        reason = "timed out"
-    except httpx.ConnectError as exc:
-        reason = f"cannot connect: {_first_line(exc)}"
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        reason = _first_line(exc)
-    else:
-        if response.status_code in (200, 304):
-            return response.status_code, response.content, response.headers
-        reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
-    raise NetworkError(
-        f"could not fetch index '{source.name}' from {source.url}: {reason}",
-        hint="check the URL or your network",
-    )
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _default_source(environ: Mapping[str, str] | None) -> Source:
     env = os.environ if environ is None else environ
     override = env.get(REGISTRY_ENV, "").strip()
     if override:
         return Source(DEFAULT_NAME, _normalise_location(override), 0)
-    return Source(DEFAULT_NAME, str(BUNDLED_INDEX), 0, bundled=True)
+    return Source(DEFAULT_NAME, _BUNDLED_INDEX, 0, bundled=True)
 
 
 def _normalise_location(url: str) -> str:
@@ -360,14 +344,17 @@ def _normalise_location(url: str) -> str:
             f"unsupported index URL scheme {scheme!r} in {url}",
             hint="use an http(s):// or file:// URL, or a local path",
         )
+    from pathlib import Path
+
     # Stored absolute so the index stays the same wherever dtm is run from.
     return str(Path(url).expanduser().resolve())
 
 
 def _read_config(paths: DtmPaths) -> list[Source]:
-    file = paths.sources_file
+    file = paths.sources_file_text
     try:
-        raw = file.read_bytes()
+        with open(file, "rb") as handle:
+            raw = handle.read()
     except FileNotFoundError:
         return []
     except OSError as exc:
@@ -397,6 +384,16 @@ def _read_config(paths: DtmPaths) -> list[Source]:
 
 
 def _write_config(paths: DtmPaths, sources: list[Source]) -> None:
+    from . import cache
+
     paths.ensure(paths.config_dir)
     data = [{"name": s.name, "url": s.url, "priority": s.priority} for s in sources]
     cache.write_atomic(paths.sources_file, (json.dumps(data, indent=2) + "\n").encode())
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BUNDLED_INDEX":
+        from pathlib import Path
+
+        return Path(_BUNDLED_INDEX)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInputError
-from ..paths import DtmPaths
 from .local import LocalStateStore
-from .model import InstanceRecord, State, Step, Transaction
-from .store import LockHolder, StateStore
+
+if TYPE_CHECKING:
+    from ..paths import DtmPaths
+    from .model import InstanceRecord as InstanceRecord
+    from .model import State as State
+    from .model import Step as Step
+    from .model import Transaction as Transaction
+    from .store import LockHolder as LockHolder
+    from .store import StateStore
+
+# Imported on first use: `dtm search` reads state without building the model.
+_LAZY = {"InstanceRecord": "model", "State": "model", "Step": "model", "Transaction": "model",
+         "LockHolder": "store", "StateStore": "store"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dtm_core.state' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "InstanceRecord",
@@ -32,7 +54,7 @@ def open_store(paths: DtmPaths, environ: Mapping[str, str] | None = None) -> Sta
     env = os.environ if environ is None else environ
     url = env.get("DTM_STATE_URL", "").strip()
     if not url:
-        return LocalStateStore(paths.state_dir)
+        return LocalStateStore(paths.state_dir_text)
     scheme = url.partition("://")[0].lower() if "://" in url else ""
     factory = REMOTE_STORES.get(scheme)
     if factory is None:

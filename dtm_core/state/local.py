@@ -6,12 +6,14 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInputError, RefusedError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .model import State
     from .store import LockHolder
 
@@ -62,12 +64,30 @@ class LocalStateStore:
     document being replaced is kept as ``state.json.bak`` for a by-hand restore.
     """
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.path = directory / STATE_FILE
-        self.backup_path = directory / (STATE_FILE + ".bak")
-        self.lock_path = directory / LOCK_FILE
-        self.description = f"local file {self.path}"
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        # Text until a Path is wanted: `dtm search` reads the state file without importing
+        # pathlib (see DtmPaths).
+        self._directory = os.fspath(directory)
+        self._file = os.path.join(self._directory, STATE_FILE)
+        self.description = f"local file {self._file}"
+
+    @cached_property
+    def directory(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._directory)
+
+    @cached_property
+    def path(self) -> Path:
+        return self.directory / STATE_FILE
+
+    @cached_property
+    def backup_path(self) -> Path:
+        return self.directory / (STATE_FILE + ".bak")
+
+    @cached_property
+    def lock_path(self) -> Path:
+        return self.directory / LOCK_FILE
 
     def load(self) -> State:
         from .model import State
@@ -123,12 +143,13 @@ class LocalStateStore:
     def _read_document(self) -> dict[str, Any] | None:
         """The document on disk, migrated to the current schema; None when there is none."""
         try:
-            raw = self.path.read_bytes()
+            with open(self._file, "rb") as handle:
+                raw = handle.read()
         except FileNotFoundError:
             return None
         except OSError as error:
             raise InvalidInputError(
-                f"cannot read state file {self.path}: {error.strerror}",
+                f"cannot read state file {self._file}: {error.strerror}",
                 hint="check that it belongs to the user running dtm and is readable (0600)",
             ) from error
         try:

@@ -1,0 +1,60 @@
+"""Downloading an index: the one place the registry touches httpx and maps its failures.
+
+Imported only by ``dtm registry add`` and ``dtm update``; reading indexes never needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from ..errors import NetworkError
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["http_get"]
+
+_CONNECT_TIMEOUT = 5.0
+_READ_TIMEOUT = 30.0
+
+
+def http_get(
+    name: str, url: str, headers: Mapping[str, str], transport: httpx.BaseTransport | None
+) -> tuple[int, bytes, Mapping[str, str]]:
+    """GET index ``name`` at ``url``; every httpx failure becomes one NetworkError naming the URL.
+
+    Returns the status (200, or 304 for a conditional request), the body and the headers.
+    """
+    import httpx
+
+    from ..version import __version__
+
+    timeout = httpx.Timeout(_READ_TIMEOUT, connect=_CONNECT_TIMEOUT)
+    try:
+        with httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=True,
+            headers={"User-Agent": f"dtm/{__version__}"},
+        ) as client:
+            response = client.get(url, headers=dict(headers))
+    except httpx.TimeoutException:
+        reason = "timed out"
+    except httpx.ConnectError as exc:
+        reason = f"cannot connect: {_first_line(exc)}"
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        reason = _first_line(exc)
+    else:
+        if response.status_code in (200, 304):
+            return response.status_code, response.content, response.headers
+        reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    raise NetworkError(
+        f"could not fetch index '{name}' from {url}: {reason}",
+        hint="check the URL or your network",
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
