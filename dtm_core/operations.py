@@ -66,10 +66,11 @@ class ToolRunner:
     """Runs create/read/update/delete of one kind for one target, wrapping plugin faults."""
 
     def __init__(self, kind: ToolKind, resolvers: Mapping[str, SecretResolver],
-                 progress: ProgressFn | None = None) -> None:
+                 progress: ProgressFn | None = None, environ: Mapping[str, str] | None = None) -> None:
         self.kind = kind
         self.resolvers = resolvers
         self.progress = progress
+        self.environ = environ if environ is not None else {}
 
     def check_options(self, options: Mapping[str, Any], address: str) -> dict[str, Any]:
         """Validate user options; the result is storable (secret references as strings)."""
@@ -92,6 +93,7 @@ class ToolRunner:
             progress=(lambda message: report(target.address, message)) if report else
             (lambda message: None),
             resolve_secret=lambda ref: resolve_secret(ref, self.resolvers),
+            environ=self.environ,
         )
 
     def _call(self, verb: str, target: Target, fn: Callable[[ToolContext], Any]) -> Any:

@@ -81,6 +81,8 @@ class ToolContext:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     progress: Callable[[str], None] = field(default=lambda message: None)
     resolve_secret: Callable[[SecretRef], Any] | None = None
+    #: The environment dtm runs with (KUBECONFIG, GITHUB_API_URL …): read it, not os.environ.
+    environ: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
