@@ -44,13 +44,9 @@ def dtm_cli(dtm_home: Path) -> Callable[..., Any]:
     """Run ``dtm ARGS...`` in-process with the test's environment; returns click's Result."""
     import os
 
-    from click.testing import CliRunner
-
-    from .cli import cli
-    from .cli.context import CliContext
+    from .cli.testing import run_cli
 
     def run(*args: str, input: str | None = None) -> Any:
-        return CliRunner().invoke(cli, list(args), input=input,
-                                  obj=CliContext(environ=dict(os.environ)))
+        return run_cli(list(args), os.environ, input=input)
 
     return run
