@@ -1,0 +1,1 @@
+"""Local emulators of the services dtm drives, for tests and an offline sandbox."""
