@@ -123,6 +123,15 @@ def _new_manager() -> pluggy.PluginManager:
 def _register(manager: pluggy.PluginManager, info: PluginInfo, module: Any,
               kinds: dict[str, ToolKind], owners: dict[str, str]) -> None:
     """Register one plugin; on any fault undo its registration and mark it broken."""
+    if isinstance(module, ModuleType) and getattr(module, "__file__", None) is None \
+            and hasattr(module, "__path__"):
+        # A plugin's source folder in the current directory shadows the installed package
+        # as an empty namespace package (python -m from a checkout): say so, don't load nothing.
+        where = ", ".join(str(p) for p in module.__path__)
+        info.status = "broken"
+        info.error = (f"{module.__name__} resolved to the folder {where} (no __init__.py), not the "
+                      "installed plugin; run dtm from another directory")
+        return
     if manager.is_registered(module):
         # The same module named twice (an entry point and DTM_PLUGINS): keep the first.
         first = manager.get_name(module)

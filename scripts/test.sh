@@ -7,4 +7,6 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
   -e '.[test]' -e ./dtm_plugins_github -e ./dtm_plugins_argocd -e ./dtm_plugins_jenkins
-exec .venv/bin/python -m pytest "$@"
+# The pytest script, not "python -m pytest": the latter puts the checkout on sys.path, where
+# each plugin's source folder would shadow its installed package as a namespace package.
+exec .venv/bin/pytest "$@"

@@ -366,3 +366,14 @@ def test_every_entry_point_of_an_installed_seed_plugin_loads(distribution: str) 
     assert [(p.name, p.status, p.error) for p in host.plugins] == [
         (e.name, "ok", None) for e in sorted(eps, key=lambda e: e.name)]
     assert all(p.tool_kinds for p in host.plugins)
+
+
+def test_a_plugin_folder_shadowing_the_installed_package_is_reported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "dtmt_shadowed").mkdir()  # a source folder without __init__.py
+    monkeypatch.syspath_prepend(str(tmp_path))
+    host = load_plugins(environ={}, entry_points=[ep("shadowed", "dtmt_shadowed")])
+    status, error = by_name(host)["shadowed"]
+    assert status == "broken"
+    assert error == (f"dtmt_shadowed resolved to the folder {tmp_path / 'dtmt_shadowed'} (no "
+                     "__init__.py), not the installed plugin; run dtm from another directory")
