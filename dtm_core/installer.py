@@ -166,7 +166,7 @@ def requirements_file_text(requirements: Sequence[PluginRef]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _requirement_args(requirements: Sequence[PluginRef], workdir: Path) -> list[str]:
+def _requirement_args(requirements: Sequence[PluginRef], workdir: Path, *, uv: bool = False) -> list[str]:
     if not any(ref.hashes for ref in requirements):
         for ref in requirements:
             _check_ref(ref)
@@ -182,7 +182,10 @@ def _requirement_args(requirements: Sequence[PluginRef], workdir: Path) -> list[
         )
     path = workdir / "requirements.txt"
     path.write_text(requirements_file_text(requirements), encoding="utf-8")
-    return ["--require-hashes", "-r", str(path)]
+    # uv's --require-hashes also demands a hash for requirements already installed (dtm
+    # itself, which every plugin requires), so it could never install a plugin; its
+    # --verify-hashes checks every hash listed, which covers the plugin's own files.
+    return ["--verify-hashes" if uv else "--require-hashes", "-r", str(path)]
 
 
 def _environment(index_url: str | None, *, uv: bool) -> dict[str, str]:
@@ -301,7 +304,7 @@ def install_distributions(
     uv = base[0] == "uv"
     names = [ref.distribution for ref in requirements]
     with tempfile.TemporaryDirectory(prefix="dtm-install-") as workdir:
-        args = _requirement_args(requirements, Path(workdir))
+        args = _requirement_args(requirements, Path(workdir), uv=uv)
         command = [*base, "install", *(["--python", python] if uv else []), *args]
         if progress is not None:
             progress(f"installing {', '.join(names)} with {'uv' if uv else 'pip'}")
