@@ -29,16 +29,20 @@ if TYPE_CHECKING:
 class RunOptions(Record):
     """How a changing command runs: prompts, dry run, lock wait, progress."""
 
-    __slots__ = _fields = ("yes", "dry_run", "lock_timeout", "progress", "on_lock_wait")
+    __slots__ = _fields = ("yes", "dry_run", "lock_timeout", "progress", "on_lock_wait",
+                           "allow_unverified")
 
     def __init__(self, yes: bool = False, dry_run: bool = False, lock_timeout: float = 60.0,
                  progress: ProgressFn | None = None,
-                 on_lock_wait: Callable[[LockHolder | None], None] | None = None) -> None:
+                 on_lock_wait: Callable[[LockHolder | None], None] | None = None,
+                 allow_unverified: bool = False) -> None:
         self.yes = yes
         self.dry_run = dry_run
         self.lock_timeout = lock_timeout
         self.progress = progress
         self.on_lock_wait = on_lock_wait
+        #: Install versions whose release artifacts the registry lists without a sha256.
+        self.allow_unverified = allow_unverified
 
 
 class Dtm:
@@ -117,7 +121,12 @@ class Dtm:
         kind = self.plugins.tool_kind(tool)
         if kind is None:
             raise self._missing_kind(tool)
-        return ToolRunner(kind, self.plugins.secret_resolvers(self.environ), progress, self.environ)
+        def artifacts(version: str) -> Mapping[str, Any]:
+            found = entry.get_version(version) if entry is not None else None
+            return found.artifacts if found is not None else {}
+
+        return ToolRunner(kind, self.plugins.secret_resolvers(self.environ), progress, self.environ,
+                          artifacts)
 
     def _missing_kind(self, tool: str) -> DtmError:
         entry = self.registry.get(tool)
@@ -173,6 +182,7 @@ class Dtm:
             if running is not None:
                 raise interrupted_error(running)
             plan = make_plan(state)
+            refuse_unverified(plan.versions, options.allow_unverified)
             distributions = self.missing_distributions(plan.versions)
             if not distributions:
                 # Invalid options are refused before anything is shown or asked.
@@ -246,6 +256,27 @@ class _NullReporter:
 
     def step_finished(self, step: Any) -> None:
         pass
+
+
+def unverified_artifacts(versions: Mapping[str, ToolVersion]) -> list[str]:
+    """``tool version (artifact)`` for every release artifact listed without a sha256."""
+    found = []
+    for tool, version in sorted(versions.items()):
+        for name, artifact in sorted(version.artifacts.items()):
+            if isinstance(artifact, Mapping) and "url" in artifact and not artifact.get("sha256"):
+                found.append(f"{tool} {version.version_text} ({name})")
+    return found
+
+
+def refuse_unverified(versions: Mapping[str, ToolVersion], allowed: bool) -> None:
+    """Refuse versions whose downloads cannot be checked, unless the user allowed it."""
+    unverified = unverified_artifacts(versions)
+    if unverified and not allowed:
+        raise RefusedError(
+            f"unverified release artifacts: {', '.join(unverified)}: the registry lists no sha256",
+            hint="pass --allow-unverified to install them anyway, or choose a verified version "
+            "('dtm info TOOL' shows which are)",
+        )
 
 
 def plan_command(environ: Mapping[str, str]) -> str:

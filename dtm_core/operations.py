@@ -66,8 +66,11 @@ class ToolRunner:
     """Runs create/read/update/delete of one kind for one target, wrapping plugin faults."""
 
     def __init__(self, kind: ToolKind, resolvers: Mapping[str, SecretResolver],
-                 progress: ProgressFn | None = None, environ: Mapping[str, str] | None = None) -> None:
+                 progress: ProgressFn | None = None, environ: Mapping[str, str] | None = None,
+                 artifacts: Callable[[str], Mapping[str, Any]] | None = None) -> None:
         self.kind = kind
+        #: The registry's artifacts of a version of this tool, by version.
+        self.artifacts = artifacts or (lambda version: {})
         self.resolvers = resolvers
         self.progress = progress
         self.environ = environ if environ is not None else {}
@@ -94,6 +97,7 @@ class ToolRunner:
             (lambda message: None),
             resolve_secret=lambda ref: resolve_secret(ref, self.resolvers),
             environ=self.environ,
+            artifacts=self.artifacts(target.version),
         )
 
     def _call(self, verb: str, target: Target, fn: Callable[[ToolContext], Any]) -> Any:

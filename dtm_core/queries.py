@@ -78,6 +78,9 @@ def info_data(registry: Registry, state: State, name: str,
                 "conflicts": list(v.conflict_texts),
                 "plugin": v.plugin.requirement if v.plugin.distribution else None,
                 "verified": bool(v.plugin.hashes),
+                "artifacts_verified": all(
+                    bool(a.get("sha256")) for a in v.artifacts.values()
+                    if isinstance(a, dict) and "url" in a),
                 "dtm": v.dtm_text,
                 "yanked": v.yanked,
             }

@@ -83,6 +83,9 @@ class ToolContext:
     resolve_secret: Callable[[SecretRef], Any] | None = None
     #: The environment dtm runs with (KUBECONFIG, GITHUB_API_URL …): read it, not os.environ.
     environ: Mapping[str, str] = field(default_factory=dict)
+    #: What the registry lists for this version beside the plugin: release artifacts with their
+    #: URLs and sha256 (``{"manifest": {"url": …, "sha256": …}}``). Verify what you download.
+    artifacts: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def address(self) -> str:

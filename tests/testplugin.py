@@ -19,7 +19,7 @@ from typing import Any
 from dtm_core import GONE, Live, OperationError, Option, OutputSpec, ToolKind, hookimpl
 from dtm_core.secrets import Secret, SecretRef
 
-TOOLS = ("alpha", "beta", "gamma", "delta")
+TOOLS = ("alpha", "beta", "gamma", "delta", "epsilon")
 
 
 def world_path() -> Path:
@@ -62,7 +62,8 @@ class RecordingKind(ToolKind):
         with world() as w:
             token = ctx.options.get("token")
             w["calls"].append({"verb": verb, "address": ctx.address, "version": ctx.version,
-                               "token_seen": isinstance(token, Secret)})
+                               "token_seen": isinstance(token, Secret),
+                               "artifacts": dict(ctx.artifacts)})
             fault = w["faults"].get(f"{ctx.address}:{verb}") or w["faults"].get(f"{self.name}:{verb}")
         if fault == "fail":
             raise OperationError(f"{verb} failed on purpose")

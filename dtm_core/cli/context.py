@@ -37,12 +37,14 @@ class CliContext:
                             transport=self.transport, warn=notice)
         return self._app
 
-    def run_options(self, *, yes: bool = False, dry_run: bool = False) -> RunOptions:
+    def run_options(self, *, yes: bool = False, dry_run: bool = False,
+                    allow_unverified: bool = False) -> RunOptions:
         from ..app import RunOptions
         from .render import lock_wait_notice, progress_line
 
         return RunOptions(yes=yes, dry_run=dry_run, lock_timeout=self.lock_timeout,
-                          progress=progress_line, on_lock_wait=lock_wait_notice)
+                          progress=progress_line, on_lock_wait=lock_wait_notice,
+                          allow_unverified=allow_unverified)
 
 
 def get_context() -> CliContext:

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .context import get_context
-from .render import StepReporter, change_options, confirm, emit_json, notice, output_option, step_reporter
+from .render import (
+    StepReporter,
+    change_options,
+    confirm,
+    emit_json,
+    notice,
+    output_option,
+    step_reporter,
+    unverified_option,
+)
 
 if TYPE_CHECKING:
     from ..declarative.planner import ToolchainPlan
@@ -60,10 +69,11 @@ def render_plan(plan: ToolchainPlan, lock_changes: list[str]) -> None:
               help="Read live resources to find drift and deletions outside dtm.")
 @click.option("--upgrade", is_flag=True, help="Resolve anew, ignoring the lock file.")
 @click.option("--locked", is_flag=True, help="Refuse when the lock file does not match (for CI).")
+@unverified_option
 @output_option
 @click.pass_context
 def plan(ctx: click.Context, files: tuple[Path, ...], out: Path | None, detailed_exitcode: bool,
-         refresh: bool, upgrade: bool, locked: bool, output: str) -> None:
+         refresh: bool, upgrade: bool, locked: bool, allow_unverified: bool, output: str) -> None:
     """Show what 'dtm apply' would create, update or delete, and why."""
     from ..declarative import service
 
@@ -71,8 +81,9 @@ def plan(ctx: click.Context, files: tuple[Path, ...], out: Path | None, detailed
     app = cli.app
     toolchain = service.load(app, files)
     state = app.read_state()
-    planned = service.make_plan(app, toolchain, state, cli.run_options(), refresh=refresh,
-                                upgrade=upgrade, locked=locked)
+    planned = service.make_plan(app, toolchain, state,
+                                cli.run_options(allow_unverified=allow_unverified),
+                                refresh=refresh, upgrade=upgrade, locked=locked)
     if out is not None:
         service.save_plan(planned, state, out)
     if output == "json":
@@ -91,10 +102,11 @@ def plan(ctx: click.Context, files: tuple[Path, ...], out: Path | None, detailed
 @parallelism_option
 @click.option("--upgrade", is_flag=True, help="Resolve anew and move the lock file.")
 @click.option("--locked", is_flag=True, help="Refuse when the lock file does not match (for CI).")
+@unverified_option
 @change_options
 @output_option
 def apply(plan_file: Path | None, files: tuple[Path, ...], parallelism: int, upgrade: bool,
-          locked: bool, yes: bool, dry_run: bool, output: str) -> None:
+          locked: bool, allow_unverified: bool, yes: bool, dry_run: bool, output: str) -> None:
     """Converge to the toolchain in -f FILE (or run a saved PLAN_FILE exactly).
 
     Independent instances run in parallel; when one fails, nothing that depends on it runs,
@@ -105,7 +117,7 @@ def apply(plan_file: Path | None, files: tuple[Path, ...], parallelism: int, upg
 
     cli = get_context()
     app = cli.app
-    options = cli.run_options(yes=yes, dry_run=dry_run)
+    options = cli.run_options(yes=yes, dry_run=dry_run, allow_unverified=allow_unverified)
     reporter: Any = _Quiet()
     if output == "text":
         reporter, options.progress = step_reporter()

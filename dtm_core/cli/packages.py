@@ -9,7 +9,15 @@ import click
 
 from ..errors import InvalidInputError
 from .context import get_context
-from .render import StepReporter, change_options, confirm, emit_json, notice, output_option
+from .render import (
+    StepReporter,
+    change_options,
+    confirm,
+    emit_json,
+    notice,
+    output_option,
+    unverified_option,
+)
 from .render import show_plan as _show_plan
 
 
@@ -19,7 +27,7 @@ def config_file_option(fn: Any) -> Any:
 
 
 def _run(make_plan: Any, *, yes: bool, dry_run: bool, output: str,
-         index_url: str | None = None) -> Any:
+         index_url: str | None = None, allow_unverified: bool = False) -> Any:
     """Shared body of every transaction command: plan, show, ask, run, report."""
     cli = get_context()
 
@@ -27,7 +35,8 @@ def _run(make_plan: Any, *, yes: bool, dry_run: bool, output: str,
         if output == "text":
             _show_plan(plan, distributions, dry_run=dry_run)
 
-    plan, tx = cli.app.execute(make_plan, options=cli.run_options(yes=yes, dry_run=dry_run),
+    options = cli.run_options(yes=yes, dry_run=dry_run, allow_unverified=allow_unverified)
+    plan, tx = cli.app.execute(make_plan, options=options,
                                show=show, confirm=confirm,
                                reporter=StepReporter() if output == "text" else None,
                                index_url=index_url)
@@ -57,11 +66,12 @@ def _parse_set(pairs: tuple[str, ...], values_file: Path | None) -> dict[str, An
 @click.option("--index-url", metavar="URL", envvar="DTM_PACKAGE_INDEX_URL",
               help="Package index for installing missing plugin distributions.")
 @config_file_option
+@unverified_option
 @change_options
 @output_option
 def install(tools: tuple[str, ...], instance: str, set_pairs: tuple[str, ...],
-            values_file: Path | None, index_url: str | None, config_file: Path | None, yes: bool,
-            dry_run: bool, output: str) -> None:
+            values_file: Path | None, index_url: str | None, config_file: Path | None,
+            allow_unverified: bool, yes: bool, dry_run: bool, output: str) -> None:
     """Install TOOLs (e.g. argocd-app, 'argocd>=3.4') and everything they need.
 
     Dependencies are installed automatically and marked auto; missing plugin distributions
@@ -73,7 +83,8 @@ def install(tools: tuple[str, ...], instance: str, set_pairs: tuple[str, ...],
     cli = get_context()
     _run(lambda state: plan_install(cli.app.registry, state, tools, instance=instance,
                                     options=options),
-         yes=yes, dry_run=dry_run, output=output, index_url=index_url)
+         yes=yes, dry_run=dry_run, output=output, index_url=index_url,
+         allow_unverified=allow_unverified)
     if config_file is not None:
         from ..declarative.edit import add_instance
         from ..packages import requirement_parts
@@ -126,9 +137,11 @@ def autoremove(yes: bool, dry_run: bool, output: str) -> None:
 
 @click.command()
 @click.argument("tools", nargs=-1, metavar="[TOOL]...")
+@unverified_option
 @change_options
 @output_option
-def upgrade(tools: tuple[str, ...], yes: bool, dry_run: bool, output: str) -> None:
+def upgrade(tools: tuple[str, ...], allow_unverified: bool, yes: bool, dry_run: bool,
+            output: str) -> None:
     """Upgrade installed tools (all, or those named) to the newest allowed versions.
 
     Versions stay within what was asked at install time and what dependents need;
@@ -138,14 +151,16 @@ def upgrade(tools: tuple[str, ...], yes: bool, dry_run: bool, output: str) -> No
 
     cli = get_context()
     _run(lambda state: plan_upgrade(cli.app.registry, state, tools),
-         yes=yes, dry_run=dry_run, output=output)
+         yes=yes, dry_run=dry_run, output=output, allow_unverified=allow_unverified)
 
 
 @click.command()
 @click.argument("targets", nargs=-1, required=True, metavar="TOOL[.INSTANCE]...")
+@unverified_option
 @change_options
 @output_option
-def reinstall(targets: tuple[str, ...], yes: bool, dry_run: bool, output: str) -> None:
+def reinstall(targets: tuple[str, ...], allow_unverified: bool, yes: bool, dry_run: bool,
+              output: str) -> None:
     """Converge instances again with their recorded version and options.
 
     The resource is read and updated in place (created if it is gone); never deleted.
@@ -154,7 +169,7 @@ def reinstall(targets: tuple[str, ...], yes: bool, dry_run: bool, output: str) -
 
     cli = get_context()
     _run(lambda state: plan_reinstall(cli.app.registry, state, targets),
-         yes=yes, dry_run=dry_run, output=output)
+         yes=yes, dry_run=dry_run, output=output, allow_unverified=allow_unverified)
 
 
 def _hold(targets: tuple[str, ...], held: bool, dry_run: bool, output: str) -> None:

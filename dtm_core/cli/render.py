@@ -38,6 +38,13 @@ def change_options(fn: F) -> F:
     return click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")(fn)
 
 
+def unverified_option(fn: F) -> F:
+    """``--allow-unverified`` on commands that install versions (downloads without a sha256)."""
+    return click.option("--allow-unverified", is_flag=True,
+                        help="Install versions whose release artifacts the registry lists "
+                        "without a sha256.")(fn)
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
 

@@ -87,6 +87,11 @@ def make_plan(app: Dtm, toolchain: Toolchain, state: State, options: RunOptions,
     plan = plan_toolchain(app.registry, toolchain, state,
                           runner_for=lambda tool: app.runner_for(tool, options.progress),
                           refresh=refresh, pins=pins)
+    from ..app import refuse_unverified
+
+    changing = {c.tool for c in plan.changes if c.action in {"create", "update"}}
+    refuse_unverified({t: v for t, v in plan.versions.items() if t in changing},
+                      options.allow_unverified)
     new_lock = lock_from_resolution(plan.resolution, specs, app.registry) if plan.resolution else None
     changes = diff_locks(lock, new_lock) if new_lock is not None and lock is not None else []
     return Planned(toolchain, plan, changes)

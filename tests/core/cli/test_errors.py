@@ -101,3 +101,25 @@ def test_later_step_failure_keeps_done_steps_and_says_how_to_undo(dtm: DtmHarnes
             "'dtm history undo 1'") in result.stderr
     assert set(dtm.state()["instances"]) == {"alpha.default"}
     assert dtm.calls("create") == [("create", "alpha.default"), ("create", "beta.default")]
+
+
+def test_unverified_release_artifacts_are_refused_unless_allowed(dtm: DtmHarness) -> None:
+    refused = dtm.run("install", "epsilon==1.0", "-y")
+    assert refused.exit_code == 3
+    assert refused.stderr.splitlines() == [
+        "error: unverified release artifacts: epsilon 1.0 (manifest): the registry lists no sha256",
+        "hint: pass --allow-unverified to install them anyway, or choose a verified version "
+        "('dtm info TOOL' shows which are)"]
+    assert dtm.calls() == []
+    allowed = dtm.run("install", "epsilon==1.0", "--allow-unverified", "-y")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert dtm.world()["calls"][0]["artifacts"] == {
+        "manifest": {"url": "https://example.test/epsilon-1.0.yaml"}}
+
+
+def test_verified_versions_install_and_info_says_which_are(dtm: DtmHarness) -> None:
+    import json
+
+    assert dtm.run("install", "epsilon", "-y").exit_code == 0  # 2.0 lists a sha256
+    versions = json.loads(dtm.run("info", "epsilon", "-o", "json").stdout)["versions"]
+    assert [(v["version"], v["artifacts_verified"]) for v in versions] == [("2.0", True), ("1.0", False)]

@@ -59,7 +59,7 @@ def test_plugins_lists_loaded_and_broken_plugins_and_commands_still_work(dtm: Dt
     rows = json.loads(dtm.run("plugins", "-o", "json").stdout)
     by_name = {r["name"]: r for r in rows}
     assert by_name["testplugin"]["status"] == "ok"
-    assert by_name["testplugin"]["tools"] == ["alpha", "beta", "delta", "gamma"]
+    assert by_name["testplugin"]["tools"] == ["alpha", "beta", "delta", "epsilon", "gamma"]
     assert by_name["no_such_plugin_module"]["status"] == "broken"
     assert by_name["no_such_plugin_module"]["error"] == (
         "ModuleNotFoundError: No module named 'no_such_plugin_module'")
