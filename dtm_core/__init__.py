@@ -20,12 +20,15 @@ if TYPE_CHECKING:
     from .kubernetes.client import KubeClient as KubeClient
     from .kubernetes.client import load_kube_client as load_kube_client
     from .kubernetes.manifests import ObjectRef as ObjectRef
+    from .kubernetes.manifests import load_manifests as load_manifests
+    from .kubernetes.secrets import kube_secret_ref as kube_secret_ref
     from .options import Option as Option
     from .secrets import Secret as Secret
     from .secrets import SecretRef as SecretRef
     from .toolkind import GONE as GONE
     from .toolkind import Live as Live
     from .toolkind import OutputSpec as OutputSpec
+    from .toolkind import ReadResult as ReadResult
     from .toolkind import ToolContext as ToolContext
     from .toolkind import ToolKind as ToolKind
 
@@ -38,12 +41,15 @@ _EXPORTS: dict[str, str] = {
     "KubeClient": "kubernetes.client",
     "load_kube_client": "kubernetes.client",
     "ObjectRef": "kubernetes.manifests",
+    "load_manifests": "kubernetes.manifests",
+    "kube_secret_ref": "kubernetes.secrets",
     "Option": "options",
     "Secret": "secrets",
     "SecretRef": "secrets",
     "GONE": "toolkind",
     "Live": "toolkind",
     "OutputSpec": "toolkind",
+    "ReadResult": "toolkind",
     "ToolContext": "toolkind",
     "ToolKind": "toolkind",
 }

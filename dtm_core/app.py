@@ -111,7 +111,8 @@ class Dtm:
 
     # -- plugins ----------------------------------------------------------------------------
 
-    def runner_for(self, tool: str, progress: ProgressFn | None = None) -> ToolRunner:
+    def runner_for(self, tool: str, progress: ProgressFn | None = None, *,
+                   allow_unverified: bool = False) -> ToolRunner:
         from .operations import ToolRunner
         from .stacks import StackKind
 
@@ -126,7 +127,8 @@ class Dtm:
             return found.artifacts if found is not None else {}
 
         return ToolRunner(kind, self.plugins.secret_resolvers(self.environ), progress, self.environ,
-                          artifacts)
+                          artifacts, allow_unverified=allow_unverified,
+                          cache_dir=self.paths.cache_dir)
 
     def _missing_kind(self, tool: str) -> DtmError:
         entry = self.registry.get(tool)
@@ -198,7 +200,8 @@ class Dtm:
                 self._check_options(plan, options.progress)
             runner = TransactionRunner(
                 self.store, state,
-                lambda tool: self.runner_for(tool, options.progress),
+                lambda tool: self.runner_for(tool, options.progress,
+                                             allow_unverified=options.allow_unverified),
                 reporter or _NullReporter(),
             )
             tx = runner.begin(plan.command, plan.steps, undoes=plan.undoes)
@@ -235,7 +238,9 @@ class Dtm:
                              on_wait=options.on_lock_wait):
             state = self.store.load()
             runner = TransactionRunner(self.store, state,
-                                       lambda tool: self.runner_for(tool, options.progress),
+                                       lambda tool: self.runner_for(
+                                           tool, options.progress,
+                                           allow_unverified=options.allow_unverified),
                                        reporter or _NullReporter())
             return runner.recover(rollback=rollback)
 
@@ -259,21 +264,26 @@ class _NullReporter:
 
 
 def unverified_artifacts(versions: Mapping[str, ToolVersion]) -> list[str]:
-    """``tool version (artifact)`` for every release artifact listed without a sha256."""
+    """``tool version`` for every version none of whose downloadable artifacts has a sha256.
+
+    A version with some verified artifacts passes here: which one a plugin downloads depends
+    on its options (Argo CD's HA manifest), so the download itself refuses an unverified one.
+    """
     found = []
     for tool, version in sorted(versions.items()):
-        for name, artifact in sorted(version.artifacts.items()):
-            if isinstance(artifact, Mapping) and "url" in artifact and not artifact.get("sha256"):
-                found.append(f"{tool} {version.version_text} ({name})")
+        downloads = [a for a in version.artifacts.values() if isinstance(a, Mapping) and "url" in a]
+        if downloads and not any(a.get("sha256") for a in downloads):
+            found.append(f"{tool} {version.version_text}")
     return found
 
 
 def refuse_unverified(versions: Mapping[str, ToolVersion], allowed: bool) -> None:
-    """Refuse versions whose downloads cannot be checked, unless the user allowed it."""
+    """Refuse versions whose downloads cannot be checked at all, unless the user allowed it."""
     unverified = unverified_artifacts(versions)
     if unverified and not allowed:
         raise RefusedError(
-            f"unverified release artifacts: {', '.join(unverified)}: the registry lists no sha256",
+            f"unverified release: {', '.join(unverified)}: the registry lists no sha256 for "
+            "any of its downloads",
             hint="pass --allow-unverified to install them anyway, or choose a verified version "
             "('dtm info TOOL' shows which are)",
         )

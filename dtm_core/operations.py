@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .errors import DtmError, OperationError
@@ -67,8 +68,11 @@ class ToolRunner:
 
     def __init__(self, kind: ToolKind, resolvers: Mapping[str, SecretResolver],
                  progress: ProgressFn | None = None, environ: Mapping[str, str] | None = None,
-                 artifacts: Callable[[str], Mapping[str, Any]] | None = None) -> None:
+                 artifacts: Callable[[str], Mapping[str, Any]] | None = None, *,
+                 allow_unverified: bool = False, cache_dir: Path | None = None) -> None:
         self.kind = kind
+        self.allow_unverified = allow_unverified
+        self.cache_dir = cache_dir
         #: The registry's artifacts of a version of this tool, by version.
         self.artifacts = artifacts or (lambda version: {})
         self.resolvers = resolvers
@@ -98,6 +102,8 @@ class ToolRunner:
             resolve_secret=lambda ref: resolve_secret(ref, self.resolvers),
             environ=self.environ,
             artifacts=self.artifacts(target.version),
+            allow_unverified=self.allow_unverified,
+            cache_dir=self.cache_dir,
         )
 
     def _call(self, verb: str, target: Target, fn: Callable[[ToolContext], Any]) -> Any:

@@ -98,9 +98,20 @@ def _from_file(path: str) -> str:
         ) from None
 
 
+def _kube_secret(environ: Mapping[str, str]) -> SecretResolver:
+    def resolve(target: str) -> str:
+        # Imported on use: the Kubernetes client is heavy and most runs never need it.
+        from .kubernetes.secrets import kube_secret_resolver
+
+        return kube_secret_resolver(environ)(target)
+
+    return resolve
+
+
 def builtin_resolvers(environ: Mapping[str, str] | None = None) -> dict[str, SecretResolver]:
-    """The schemes every dtm knows: ``env:`` and ``file:``."""
-    return {"env": env_resolver(os.environ if environ is None else environ), "file": _from_file}
+    """The schemes every dtm knows: ``env:``, ``file:`` and ``k8s-secret:``."""
+    env = os.environ if environ is None else environ
+    return {"env": env_resolver(env), "file": _from_file, "k8s-secret": _kube_secret(env)}
 
 
 def resolve_secret(ref: SecretRef, resolvers: Mapping[str, SecretResolver]) -> Secret:

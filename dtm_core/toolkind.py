@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Final
 
 from .options import Option
@@ -40,6 +41,9 @@ class Live:
 
     observed: Mapping[str, Any] = field(default_factory=dict)
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    #: Drift no option names, one line each ("deployment argocd/argocd-server is missing").
+    #: Any line makes the next plan update the instance. Added in plugin API 1.1.
+    drift: Sequence[str] = ()
 
 
 class _Gone:
@@ -61,6 +65,9 @@ class _Gone:
 
 #: Returned by ``read`` when the resource no longer exists (deleted outside dtm, or never made).
 GONE: Final = _Gone()
+
+#: What ``read`` returns; annotate your ``read`` with it (added in plugin API 1.1).
+ReadResult = Live | _Gone
 
 Outputs = dict[str, Any]
 
@@ -86,11 +93,33 @@ class ToolContext:
     #: What the registry lists for this version beside the plugin: release artifacts with their
     #: URLs and sha256 (``{"manifest": {"url": …, "sha256": …}}``). Verify what you download.
     artifacts: Mapping[str, Any] = field(default_factory=dict)
+    #: The user passed ``--allow-unverified``: artifacts without a sha256 may be downloaded.
+    allow_unverified: bool = False
+    #: Where verified downloads are cached by digest; ``None`` disables the cache.
+    cache_dir: Path | None = None
 
     @property
     def address(self) -> str:
         """``tool.instance``: how users and state name this instance."""
         return f"{self.tool}.{self.instance}"
+
+    def download_artifact(self, name: str, *, url: str | None = None, timeout: float = 120.0) -> bytes:
+        """The bytes of release artifact ``name`` of this version, checked against its sha256.
+
+        ``url`` replaces the registry's URL (a mirror, or a local path for air-gapped use); the
+        registry's sha256 still applies. Raises a DtmError for an unreachable URL, a mismatch,
+        or an artifact without a sha256 when the user did not pass ``--allow-unverified``.
+        Added in plugin API 1.1.
+        """
+        from .artifacts import artifact_entry, download_artifact
+
+        entry: Mapping[str, Any] = {}
+        if url is None or name in self.artifacts:
+            entry = artifact_entry(self.artifacts, name, self.tool, self.version)
+        return download_artifact(url or str(entry["url"]), sha256=entry.get("sha256"),
+                                 allow_unverified=self.allow_unverified,
+                                 label=f"{self.tool} {self.version} {name}",
+                                 cache_dir=self.cache_dir, timeout=timeout)
 
 
 class ToolKind:
@@ -105,7 +134,7 @@ class ToolKind:
     def create(self, ctx: ToolContext) -> Outputs:
         raise NotImplementedError(f"{self.name}: create is not implemented")
 
-    def read(self, ctx: ToolContext) -> Live | _Gone:
+    def read(self, ctx: ToolContext) -> ReadResult:
         raise NotImplementedError(f"{self.name}: read is not implemented")
 
     def update(self, ctx: ToolContext, live: Live) -> Outputs:

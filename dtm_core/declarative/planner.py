@@ -262,6 +262,7 @@ def refresh_changes(reads: list[tuple[Change, ToolRunner, Target]]) -> None:
             if key in target.options and key in change.checked
             and live.observed[key] != target.options[key]
         ]
+        drifted.extend(live.drift)
         if drifted:
             change.action = "update"
             change.reasons.append("drifted: " + ", ".join(drifted))

@@ -144,7 +144,9 @@ def run_steps(app: Dtm, state: State, steps: list[Step], deps: dict[str, set[str
     if not steps:
         return None
     runner = TransactionRunner(app.store, state,
-                               lambda tool: app.runner_for(tool, options.progress), reporter)
+                               lambda tool: app.runner_for(
+                                   tool, options.progress,
+                                   allow_unverified=options.allow_unverified), reporter)
     tx = runner.begin(command, steps)
     return run_parallel(runner, tx, deps, parallelism)
 

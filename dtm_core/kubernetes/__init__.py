@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from .manifests import INSTANCE_LABEL as INSTANCE_LABEL
     from .manifests import MANAGED_BY_LABEL as MANAGED_BY_LABEL
     from .manifests import ObjectRef as ObjectRef
+    from .manifests import load_manifests as load_manifests
+    from .secrets import kube_secret_ref as kube_secret_ref
 
 _EXPORTS: dict[str, str] = {
     "DEFAULT_MANAGED_KINDS": "client",
@@ -24,6 +26,8 @@ _EXPORTS: dict[str, str] = {
     "INSTANCE_LABEL": "manifests",
     "MANAGED_BY_LABEL": "manifests",
     "ObjectRef": "manifests",
+    "load_manifests": "manifests",
+    "kube_secret_ref": "secrets",
 }
 
 __all__ = list(_EXPORTS)

@@ -240,6 +240,17 @@ class KubeClient:
 
     # -- reading ----------------------------------------------------------------------------------------
 
+    def not_ready(self, refs: Iterable[ObjectRef]) -> list[ObjectRef]:
+        """The Deployments, StatefulSets and DaemonSets among ``refs`` that are missing or not ready now."""
+        pending = []
+        for ref in refs:
+            if (ref.api_version, ref.kind) not in WORKLOAD_KINDS:
+                continue
+            live = self.get(ref)
+            if live is None or not workload_readiness(live).done:
+                pending.append(ref)
+        return pending
+
     def get(self, ref: ObjectRef) -> dict[str, Any] | None:
         """The live object as the server returns it (a plain dict), or None when it does not exist."""
         resource = self._kinds.resolve(ref.api_version, ref.kind)

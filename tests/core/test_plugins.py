@@ -209,7 +209,7 @@ def test_tool_kinds_that_are_not_named_tool_kinds_break_the_plugin(
     assert info(host, "kinds").tool_kinds == []
     # Nothing of the broken plugin stays: neither its valid kind nor its other hooks.
     assert list(host.tool_kinds()) == ["alpha"]
-    assert sorted(host.secret_resolvers({})) == ["env", "file"]
+    assert sorted(host.secret_resolvers({})) == ["env", "file", "k8s-secret"]
 
 
 def test_tool_kinds_hook_that_raises_breaks_the_plugin(modules: MakeModule) -> None:
@@ -345,12 +345,13 @@ def test_secret_resolvers_merge_plugin_schemes_with_the_builtin_ones(
     modules("dtmt_vault", good_source("vault-tool", resolvers='{"vault": lambda path: "v:" + path}'))
     host = load_plugins(environ={}, entry_points=[ep("vault", "dtmt_vault")])
     resolvers = host.secret_resolvers({"TOKEN": "from-env"})
-    assert sorted(resolvers) == ["env", "file", "vault"]
+    assert sorted(resolvers) == ["env", "file", "k8s-secret", "vault"]
     assert resolvers["vault"]("kv/ci") == "v:kv/ci"
     assert resolvers["env"]("TOKEN") == "from-env"
     (tmp_path / "token").write_text("from-file\n")
     assert resolvers["file"](str(tmp_path / "token")) == "from-file"
-    assert sorted(load_plugins(environ={}, entry_points=[]).secret_resolvers({})) == ["env", "file"]
+    builtin = load_plugins(environ={}, entry_points=[]).secret_resolvers({})
+    assert sorted(builtin) == ["env", "file", "k8s-secret"]
 
 
 @pytest.mark.parametrize("distribution", SEED_DISTRIBUTIONS)

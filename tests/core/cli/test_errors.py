@@ -107,7 +107,8 @@ def test_unverified_release_artifacts_are_refused_unless_allowed(dtm: DtmHarness
     refused = dtm.run("install", "epsilon==1.0", "-y")
     assert refused.exit_code == 3
     assert refused.stderr.splitlines() == [
-        "error: unverified release artifacts: epsilon 1.0 (manifest): the registry lists no sha256",
+        "error: unverified release: epsilon 1.0: the registry lists no sha256 for any of its "
+        "downloads",
         "hint: pass --allow-unverified to install them anyway, or choose a verified version "
         "('dtm info TOOL' shows which are)"]
     assert dtm.calls() == []
@@ -122,4 +123,5 @@ def test_verified_versions_install_and_info_says_which_are(dtm: DtmHarness) -> N
 
     assert dtm.run("install", "epsilon", "-y").exit_code == 0  # 2.0 lists a sha256
     versions = json.loads(dtm.run("info", "epsilon", "-o", "json").stdout)["versions"]
-    assert [(v["version"], v["artifacts_verified"]) for v in versions] == [("2.0", True), ("1.0", False)]
+    assert [(v["version"], v["artifacts_verified"], v["unverified_artifacts"]) for v in versions] == [
+        ("2.0", True, []), ("1.0", False, ["manifest"])]

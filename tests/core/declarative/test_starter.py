@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,8 @@ def test_shipped_starter_renders_to_a_toolchain_with_every_member_of_the_stack(n
 
 
 @pytest.mark.parametrize("name", sorted(VALUES))
-def test_shipped_starter_loads_and_its_options_fit_the_plugins(name: str) -> None:
+def test_shipped_starter_loads_and_its_options_fit_the_plugins(name: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from dtm_core.declarative.config import load_toolchain_texts
     from dtm_core.declarative.model import OutputRef, Template
     from dtm_core.options import KNOWN_AFTER_APPLY, validate_options
@@ -143,9 +145,12 @@ def test_shipped_starter_loads_and_its_options_fit_the_plugins(name: str) -> Non
     for folder in ("dtm_plugins_github", "dtm_plugins_argocd", "dtm_plugins_jenkins"):
         # Straight from the source tree: the plugin distributions need not be installed.
         source = REPO / folder / folder / "__init__.py"
-        spec = importlib.util.spec_from_file_location(f"_starter_{folder}", source)
+        name = f"_starter_{folder}"
+        spec = importlib.util.spec_from_file_location(name, source,
+                                                      submodule_search_locations=[str(source.parent)])
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        monkeypatch.setitem(sys.modules, name, module)  # its relative imports look it up there
         spec.loader.exec_module(module)
         kinds.update({kind.name: kind for kind in module.dtm_tool_kinds()})
 
