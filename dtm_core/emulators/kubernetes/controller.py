@@ -1,20 +1,30 @@
-"""Emulated controllers: workloads and Argo CD Applications turn ready after a delay; deletions finish."""
+"""Emulated controllers: workloads and Argo CD Applications turn ready after a delay; deletions finish.
+
+Argo CD's server is emulated as far as the cluster sees it: once a Deployment named
+``argocd-server`` is ready, its namespace gets the ``argocd-initial-admin-secret`` the real
+server writes on first start (unless it exists already).
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import secrets
 import threading
 import time
 from typing import Any
 
-from .api import Api, now, write_status
+from .api import Api, WriteOptions, now, write_status
+from .errors import ApiError
 from .lifecycle import reconcile_deletions
 from .resources import ResourceType
 
 NEVER_READY = "emulator.dtm.dev/never-ready"
 WORKLOADS = (("apps", "deployments"), ("apps", "statefulsets"), ("", "persistentvolumeclaims"))
 APPLICATIONS = ("argoproj.io", "applications")
+ARGOCD_SERVER = "argocd-server"
+INITIAL_ADMIN_SECRET = "argocd-initial-admin-secret"
 
 
 def _digest(value: Any, length: int) -> str:
@@ -154,3 +164,18 @@ class Controller:
                 status, manager = build(obj, ready), "kube-controller-manager"
             if status != obj.get("status"):
                 write_status(self.api, rtype, obj, status, manager)
+            if plural == "deployments" and meta["name"] == ARGOCD_SERVER and ready:
+                self._ensure_initial_admin_secret(meta.get("namespace", ""))
+
+    def _ensure_initial_admin_secret(self, namespace: str) -> None:
+        secrets_type = self.api.registry.lookup("", "v1", "secrets")
+        if secrets_type is None or self.api.store.get("", "secrets", namespace, INITIAL_ADMIN_SECRET):
+            return
+        password = secrets.token_urlsafe(12)
+        body = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                "metadata": {"name": INITIAL_ADMIN_SECRET, "namespace": namespace},
+                "data": {"password": base64.b64encode(password.encode()).decode()}}
+        try:
+            self.api.create(secrets_type, namespace, body, WriteOptions(manager="argocd-server"))
+        except ApiError:
+            pass  # the namespace is going away, or someone created it meanwhile

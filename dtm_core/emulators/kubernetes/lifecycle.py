@@ -9,6 +9,8 @@ from .api import Api, now
 from .resources import ResourceType
 from .store import clone
 
+#: Argo CD's application controller deletes an Application's deployed resources, then drops this.
+ARGOCD_RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 BACKGROUND = {"propagationPolicy": "Background"}
 FOREGROUND = {"propagationPolicy": "Foreground"}
 
@@ -109,6 +111,10 @@ def reconcile_deletions(api: Api) -> bool:
             elif "orphan" in (meta.get("finalizers") or []) and meta.get("deletionTimestamp"):
                 _collect_dependents(api, meta["uid"], orphan=True)
                 _drop_finalizer(api, rtype, obj, "orphan")
+            elif (plural == "applications" and group == "argoproj.io" and meta.get("deletionTimestamp")
+                  and ARGOCD_RESOURCES_FINALIZER in (meta.get("finalizers") or [])):
+                # The emulator deploys nothing for an Application, so the cascade is already done.
+                _drop_finalizer(api, rtype, obj, ARGOCD_RESOURCES_FINALIZER)
             elif meta.get("ownerReferences") and not any(
                     ref.get("uid") in uids for ref in meta["ownerReferences"]):
                 if store.get(group, plural, meta.get("namespace", ""), meta["name"]) is not None:
