@@ -6,6 +6,7 @@ the wheels built from this tree and their sha256 listed, so pip runs with ``--re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -14,7 +15,11 @@ from typing import Any
 
 import pytest
 
+from dtm_core.emulators.kubernetes import KubernetesEmulator
+
 REPO = Path(__file__).resolve().parents[2]
+ARGOCD_MANIFEST = Path(os.environ.get("DTM_SPECS_DIR") or REPO.parent / "shared" / "specs") / \
+    "argocd-install-v3.5.1.yaml"
 BuiltWheel = Any  # tests/e2e/conftest.py: BuiltWheel(distribution, version, path, sha256)
 
 
@@ -74,13 +79,27 @@ def test_install_fetches_the_missing_plugin_hash_checked_and_runs_it(
     assert [(p["distribution"], p["status"]) for p in plugins] == [("dtm-plugins-demo", "ok")]
 
 
-def test_seed_plugin_is_installed_and_says_it_is_not_implemented_yet(
-        throwaway_venv: Path, env: dict[str, str]) -> None:
-    result = _dtm(throwaway_venv, env, "install", "argocd-app", "--set", "name=guestbook",
-                  "--set", "repo_url=https://github.com/example/guestbook", "-y")
-    assert result.returncode == 1
-    assert "install plugin distribution dtm-plugins-argocd==0.1.0 (hash-checked)" in result.stderr
-    assert "argocd is not implemented yet in dtm-plugins-argocd 0.1.0" in result.stderr
+def test_argocd_plugin_is_installed_hash_checked_and_installs_into_the_cluster(
+        throwaway_venv: Path, env: dict[str, str], tmp_path: Path) -> None:
+    if not ARGOCD_MANIFEST.exists():
+        pytest.skip(f"the Argo CD manifest {ARGOCD_MANIFEST} is not available")
+    data = json.loads(Path(env["DTM_REGISTRY"]).read_text())
+    # Air-gapped style: the release manifest is a local file, still checked against its sha256.
+    data["tools"]["argocd"]["versions"] = {"3.5.1": dict(
+        data["tools"]["argocd"]["versions"]["3.5.1"],
+        artifacts={"manifest": {"url": ARGOCD_MANIFEST.as_uri(),
+                                "sha256": hashlib.sha256(ARGOCD_MANIFEST.read_bytes()).hexdigest()}})}
+    Path(env["DTM_REGISTRY"]).write_text(json.dumps(data))
+    with KubernetesEmulator(ready_delay=0.2) as cluster:
+        kube_env = dict(env, KUBECONFIG=str(cluster.write_kubeconfig(tmp_path / "kubeconfig")))
+        result = _dtm(throwaway_venv, kube_env, "install", "argocd-app", "--set", "name=guestbook",
+                      "--set", "repo_url=https://github.com/example/guestbook", "-y")
+        assert result.returncode == 0, result.stderr
+        assert "install plugin distribution dtm-plugins-argocd==0.1.0 (hash-checked)" in result.stderr
+        server = cluster.get("Deployment", "argocd-server", "argocd")
+        assert server is not None and server["status"]["readyReplicas"] == 1
+        app = cluster.get("Application", "guestbook", "argocd")
+        assert app is not None and app["status"]["sync"]["status"] == "Synced"
     plugins = json.loads(_dtm(throwaway_venv, env, "plugins", "-o", "json").stdout)
     assert [(p["distribution"], p["status"], p["tools"]) for p in plugins] == [
         ("dtm-plugins-argocd", "ok", ["argocd", "argocd-app"])]

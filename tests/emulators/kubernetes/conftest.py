@@ -31,7 +31,6 @@ import functools
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from typing import Any
 import httpx
 import pytest
 from jsonschema import Draft4Validator
+from kubectl import KUBECTL, Kubectl
 from ruamel.yaml import YAML
 
 from dtm_core.emulators.kubernetes import KubernetesEmulator
@@ -49,7 +49,6 @@ REPO = Path(__file__).resolve().parents[3]
 SPECS = Path(os.environ.get("DTM_SPECS_DIR") or REPO.parent / "shared" / "specs")
 SPEC_FILE = SPECS / "kubernetes-core-apps.json"
 ARGOCD_MANIFEST = SPECS / "argocd-install-v3.5.1.yaml"
-KUBECTL = Path("/usr/bin/kubectl")
 INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 STATUS = "io.k8s.apimachinery.pkg.apis.meta.v1.Status"
@@ -163,27 +162,6 @@ def client(emulator: KubernetesEmulator) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {emulator.token}"}
     with httpx.Client(base_url=emulator.url, headers=headers, timeout=10) as http:
         yield http
-
-
-class Kubectl:
-    """The real kubectl, isolated: its own HOME, kubeconfig and discovery cache."""
-
-    def __init__(self, home: Path, kubeconfig: Path) -> None:
-        self.home = home
-        self.kubeconfig = kubeconfig
-
-    def __call__(self, *args: str, timeout: float = 30, stdin: str | None = None
-                 ) -> subprocess.CompletedProcess[str]:
-        env = {"HOME": str(self.home), "PATH": "/usr/bin:/bin", "KUBECONFIG": str(self.kubeconfig)}
-        command = [str(KUBECTL), "--cache-dir", str(self.home / "cache"), *args]
-        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, input=stdin,
-                              check=False)
-
-    def ok(self, *args: str, timeout: float = 30, stdin: str | None = None) -> str:
-        """Run and assert success; return stdout."""
-        result = self(*args, timeout=timeout, stdin=stdin)
-        assert result.returncode == 0, f"kubectl {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-        return result.stdout
 
 
 @pytest.fixture

@@ -1,0 +1,159 @@
+"""Fixtures for the Argo CD plugin: an emulated cluster, release manifests served on loopback, dtm.
+
+``cluster`` -> ``KubernetesEmulator``
+    Running on loopback, workloads ready 0.2 s after each change.
+``releases`` -> ``ReleaseServer``
+    Serves Argo CD install manifests over HTTP on loopback: the real v3.5.1 manifest from
+    ../shared/specs, and variants made from it at run time (``add``). Counts downloads.
+``argocd_dtm`` -> ``DtmHarness``
+    dtm with only the dtm-plugins-argocd plugin, a kubeconfig for ``cluster``, and a registry
+    whose Argo CD versions download from ``releases`` with their sha256 listed.
+``kubectl`` -> ``Kubectl``
+    The real kubectl talking to ``cluster`` (skips when it is not installed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dtm_harness import DtmHarness
+from kubectl import KUBECTL, Kubectl
+
+from dtm_core.emulators.kubernetes import KubernetesEmulator
+
+REPO = Path(__file__).resolve().parents[3]
+SPECS = Path(os.environ.get("DTM_SPECS_DIR") or REPO.parent / "shared" / "specs")
+ARGOCD_MANIFEST = SPECS / "argocd-install-v3.5.1.yaml"
+ARGOCD_SWAGGER = SPECS / "argocd-swagger.json"
+UPSTREAM_VERSION = "3.5.1"
+
+
+class ReleaseServer:
+    """Argo CD release manifests on loopback, at ``/v<version>/<name>.yaml``."""
+
+    def __init__(self, upstream: bytes) -> None:
+        self.upstream = upstream
+        self.files: dict[str, bytes] = {}
+        self.downloads: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                body = server.files.get(self.path)
+                server.downloads.append(self.path)
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Length", str(len(body or b"")))
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def add(self, version: str, name: str = "install", *, edit: Callable[[str], str] | None = None
+            ) -> dict[str, str]:
+        """Serve the upstream manifest as ``version`` (images retagged, then ``edit``ed); its artifact."""
+        text = self.upstream.decode("utf-8").replace(f":v{UPSTREAM_VERSION}", f":v{version}")
+        body = (edit(text) if edit else text).encode("utf-8")
+        path = f"/v{version}/{name}.yaml"
+        self.files[path] = body
+        return {"url": self.url + path, "sha256": hashlib.sha256(body).hexdigest()}
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def argocd_registry(artifacts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The repository's registry, with Argo CD's versions replaced by ``artifacts`` (by version)."""
+    data = json.loads((REPO / "registry.json").read_text(encoding="utf-8"))
+    template = next(iter(data["tools"]["argocd"]["versions"].values()))
+    data["tools"]["argocd"]["versions"] = {
+        version: {**template, "artifacts": files} for version, files in artifacts.items()}
+    return data
+
+
+@pytest.fixture(scope="session")
+def upstream_manifest() -> bytes:
+    if not ARGOCD_MANIFEST.exists():
+        pytest.skip(f"the Argo CD manifest {ARGOCD_MANIFEST} is not available (set DTM_SPECS_DIR)")
+    return ARGOCD_MANIFEST.read_bytes()
+
+
+@pytest.fixture
+def releases(upstream_manifest: bytes) -> Iterator[ReleaseServer]:
+    server = ReleaseServer(upstream_manifest)
+    server.files[f"/v{UPSTREAM_VERSION}/install.yaml"] = upstream_manifest
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def cluster() -> Iterator[KubernetesEmulator]:
+    with KubernetesEmulator(ready_delay=0.2) as running:
+        yield running
+
+
+@pytest.fixture
+def kubeconfig(cluster: KubernetesEmulator, tmp_path: Path) -> Path:
+    return cluster.write_kubeconfig(tmp_path / "kube" / "config")
+
+
+@pytest.fixture
+def write_registry(tmp_path: Path, dtm_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+                   ) -> Callable[[dict[str, dict[str, Any]]], Path]:
+    """Point dtm at a registry listing these Argo CD versions and artifacts."""
+
+    def write(artifacts: dict[str, dict[str, Any]]) -> Path:
+        path = tmp_path / "registry.json"
+        path.write_text(json.dumps(argocd_registry(artifacts)), encoding="utf-8")
+        dtm_env["DTM_REGISTRY"] = str(path)
+        monkeypatch.setenv("DTM_REGISTRY", str(path))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def argocd_dtm(dtm_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, kubeconfig: Path,
+               releases: ReleaseServer, write_registry: Callable[[dict[str, dict[str, Any]]], Path],
+               tmp_path: Path) -> DtmHarness:
+    """dtm with the real Argo CD plugin, the emulated cluster, and verified v3.5.1 on loopback."""
+    upstream = {"url": f"{releases.url}/v{UPSTREAM_VERSION}/install.yaml",
+                "sha256": hashlib.sha256(releases.upstream).hexdigest()}
+    write_registry({UPSTREAM_VERSION: {"manifest": upstream}})
+    settings = {"DTM_LOAD_PLUGINS": "dtm-plugins-argocd", "DTM_PLUGINS": "",
+                "KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path)}
+    for key, value in settings.items():
+        dtm_env[key] = value
+        monkeypatch.setenv(key, value)
+    return DtmHarness(home=Path(dtm_env["DTM_HOME"]), env=dtm_env)
+
+
+@pytest.fixture
+def kubectl(cluster: KubernetesEmulator, tmp_path: Path) -> Kubectl:
+    if not KUBECTL.exists() or shutil.which(str(KUBECTL)) is None:
+        pytest.skip(f"kubectl is not installed at {KUBECTL}")
+    home = tmp_path / "kubectl-home"
+    home.mkdir()
+    return Kubectl(home, cluster.write_kubeconfig(home / "config"))
+
+
+@pytest.fixture(scope="session")
+def argocd_swagger() -> dict[str, Any]:
+    if not ARGOCD_SWAGGER.exists():
+        pytest.skip(f"Argo CD's API description {ARGOCD_SWAGGER} is not available (set DTM_SPECS_DIR)")
+    loaded: dict[str, Any] = json.loads(ARGOCD_SWAGGER.read_text(encoding="utf-8"))
+    return loaded
