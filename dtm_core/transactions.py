@@ -86,10 +86,10 @@ class TransactionRunner:
                 self._run_step(step, careful=recovering or step.status == "running")
             except DtmError as exc:
                 self._fail(tx, step, exc)
-                raise OperationError(
-                    f"transaction {tx.id} failed: {exc.message}",
-                    hint=_failure_hint(tx),
-                ) from exc
+                # The step's own error, with its exit code and fix, plus what became of the others.
+                exc.message = f"transaction {tx.id} failed: {exc.message}"
+                exc.hint = _failure_hint(tx, exc.hint)
+                raise
         tx.outcome = "recovered" if recovering else "ok"
         tx.finished_at = now()
         self.store.commit(self.state)
@@ -195,12 +195,14 @@ class TransactionRunner:
         return tx
 
 
-def _failure_hint(tx: Transaction) -> str:
+def _failure_hint(tx: Transaction, cause: str | None) -> str:
     done = sum(1 for s in tx.steps if s.status == "done")
     if done:
-        return (f"{done} completed step(s) were kept; see 'dtm history info {tx.id}', "
+        kept = (f"{done} completed step(s) were kept; see 'dtm history info {tx.id}', "
                 f"undo them with 'dtm history undo {tx.id}'")
-    return "nothing was changed; fix the cause and run the command again"
+        return f"{cause}; {kept}" if cause else kept
+    # The failed step may have done part of its work; running again converges it.
+    return cause or "no step completed; fix the cause and run the command again"
 
 
 _INVERSE_ACTION = {"install": "remove", "remove": "install", "upgrade": "downgrade",

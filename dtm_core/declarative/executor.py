@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from ..errors import DtmError, OperationError
+from ..errors import DtmError
 from ..references import OUTPUT_KEY, TEMPLATE_KEY
 from ..state.model import State, Step, Transaction, now
 from ..transactions import TransactionRunner
@@ -128,10 +128,11 @@ def run_parallel(runner: TransactionRunner, tx: Transaction, deps: Mapping[str, 
         first_address, first = next(iter(failed.items()))
         names = ", ".join(failed)
         skipped_text = f"; skipped because they depend on it: {', '.join(skipped)}" if skipped else ""
-        raise OperationError(
-            f"apply failed for {names}: {first.message}{skipped_text}",
-            hint="finished steps are recorded; fix the cause and run 'dtm apply' again to resume",
-        ) from first
+        # The first failure's own error (its exit code and fix), told for the whole apply.
+        resume = "finished steps are recorded; fix the cause and run 'dtm apply' again to resume"
+        first.message = f"apply failed for {names}: {first.message}{skipped_text}"
+        first.hint = f"{first.hint}; {resume}" if first.hint else resume
+        raise first
     return tx
 
 

@@ -73,7 +73,7 @@ def test_plugin_failure_exits_1_and_records_nothing(dtm: DtmHarness) -> None:
     result = dtm.run("install", "beta", "-y")
     assert result.exit_code == 1
     assert "error: transaction 1 failed: alpha.default: create failed on purpose" in result.stderr
-    assert "hint: nothing was changed; fix the cause and run the command again" in result.stderr
+    assert "hint: no step completed; fix the cause and run the command again" in result.stderr
     state = dtm.state()
     assert state["instances"] == {}
     tx = state["transactions"][0]
