@@ -81,6 +81,7 @@ def info_data(registry: Registry, state: State, name: str,
                 "artifacts_verified": all(
                     bool(a.get("sha256")) for a in v.artifacts.values()
                     if isinstance(a, dict) and "url" in a),
+                "has_artifacts": any(isinstance(a, dict) and "url" in a for a in v.artifacts.values()),
                 "unverified_artifacts": sorted(
                     name for name, a in v.artifacts.items()
                     if isinstance(a, dict) and "url" in a and not a.get("sha256")),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from .context import get_context
@@ -70,10 +72,18 @@ def info(tool: str, output: str) -> None:
     elif not data["options"] and data["kind"] == "tool":
         click.echo("options:  (install its plugin to see them)")
     click.echo("versions:")
-    table(["  VERSION", "DEPENDS ON", "PLUGIN", "VERIFIED"],
+    table(["  VERSION", "DEPENDS ON", "PLUGIN", "VERIFIED", "DOWNLOADS"],
           [[f"  {v['version']}" + (" (yanked)" if v["yanked"] else ""),
             ", ".join(v["dependencies"]) or "-", v["plugin"] or "-",
-            "yes" if v["verified"] else "no"] for v in data["versions"]])
+            "yes" if v["verified"] else "no", _downloads(v)] for v in data["versions"]])
+
+
+def _downloads(version: dict[str, Any]) -> str:
+    """Whether the release files a version downloads are checked: ``unverified: ha_manifest``."""
+    unverified = version["unverified_artifacts"]
+    if not unverified:
+        return "verified" if version["artifacts_verified"] and version.get("has_artifacts") else "-"
+    return "unverified: " + ", ".join(unverified)
 
 
 @click.command(name="list")
