@@ -18,15 +18,14 @@ import hashlib
 import json
 import os
 import shutil
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dtm_harness import DtmHarness
 from kubectl import KUBECTL, Kubectl
+from releases import UPSTREAM_VERSION, ReleaseServer
 
 from dtm_core.emulators.kubernetes import KubernetesEmulator
 
@@ -34,46 +33,6 @@ REPO = Path(__file__).resolve().parents[3]
 SPECS = Path(os.environ.get("DTM_SPECS_DIR") or REPO.parent / "shared" / "specs")
 ARGOCD_MANIFEST = SPECS / "argocd-install-v3.5.1.yaml"
 ARGOCD_SWAGGER = SPECS / "argocd-swagger.json"
-UPSTREAM_VERSION = "3.5.1"
-
-
-class ReleaseServer:
-    """Argo CD release manifests on loopback, at ``/v<version>/<name>.yaml``."""
-
-    def __init__(self, upstream: bytes) -> None:
-        self.upstream = upstream
-        self.files: dict[str, bytes] = {}
-        self.downloads: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
-                body = server.files.get(self.path)
-                server.downloads.append(self.path)
-                self.send_response(200 if body is not None else 404)
-                self.send_header("Content-Length", str(len(body or b"")))
-                self.end_headers()
-                self.wfile.write(body or b"")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-
-    def add(self, version: str, name: str = "install", *, edit: Callable[[str], str] | None = None
-            ) -> dict[str, str]:
-        """Serve the upstream manifest as ``version`` (images retagged, then ``edit``ed); its artifact."""
-        text = self.upstream.decode("utf-8").replace(f":v{UPSTREAM_VERSION}", f":v{version}")
-        body = (edit(text) if edit else text).encode("utf-8")
-        path = f"/v{version}/{name}.yaml"
-        self.files[path] = body
-        return {"url": self.url + path, "sha256": hashlib.sha256(body).hexdigest()}
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 def argocd_registry(artifacts: dict[str, dict[str, Any]]) -> dict[str, Any]:
