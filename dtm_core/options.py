@@ -79,7 +79,8 @@ def _describe(value: Any) -> str:
 
 
 def _about(option: Option) -> str:
-    about = f"{option.name} takes a {option.type} value"
+    article = "an" if option.type[0] in "aeiou" else "a"
+    about = f"{option.name} takes {article} {option.type} value"
     return f"{about}: {option.description}" if option.description else about
 
 

@@ -76,13 +76,18 @@ def status_outputs(app: dict[str, Any]) -> dict[str, Any]:
 
 
 def _settled(app: dict[str, Any] | None, wanted: dict[str, Any]) -> dict[str, Any] | None:
-    """The Application once Argo CD synced *this* spec and found it healthy; else None."""
+    """The Application once Argo CD synced *this* spec and found it healthy; else None.
+
+    The status counts only once Argo CD compared against the source and destination just
+    applied: until it reconciles, the status left from the previous spec still reads Synced.
+    """
     if app is None:
         return None
     status = app.get("status") or {}
     sync = status.get("sync") or {}
-    compared = (sync.get("comparedTo") or {}).get("source") or {}
-    current = all(compared.get(k) == v for k, v in wanted["spec"]["source"].items())
+    compared = sync.get("comparedTo") or {}
+    current = all(all((compared.get(part) or {}).get(k) == v for k, v in wanted["spec"][part].items())
+                  for part in ("source", "destination"))
     healthy = (status.get("health") or {}).get("status") == "Healthy"
     return app if sync.get("status") == "Synced" and healthy and current else None
 
@@ -151,7 +156,7 @@ class ArgoCDApp(ToolKind):
                                waiting=lambda: f"application {ref.namespace}/{ref.name} to be Synced and "
                                f"Healthy ({_describe(kube.get(ref))})",
                                hint=f"see why with 'kubectl -n {ref.namespace} get application {ref.name} "
-                               "-o yaml' or 'argocd app get'")
+                               f"-o yaml' or 'argocd app get {ref.name}'")
         return status_outputs(app or wanted)
 
     def update(self, ctx: ToolContext, live: Live) -> dict[str, Any]:

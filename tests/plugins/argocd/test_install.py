@@ -181,8 +181,8 @@ def test_a_deployment_that_never_becomes_ready_times_out_naming_it(
     write_registry({"3.5.1": {"manifest": releases.add("3.5.1", "stuck", edit=edit_objects(stuck))}})
     result = argocd_dtm.run("install", "argocd", "--set", "timeout=2", "-y")
     assert result.exit_code == 1
-    assert ("error: transaction 1 failed: argocd.default: timed out after 2 s waiting for deployment argocd/argocd-repo-server "
-            "to become ready (0/1 replicas ready)") in result.stderr
+    assert ("error: transaction 1 failed: argocd.default: timed out after 2 s waiting for deployment "
+            "argocd/argocd-repo-server to become ready (0/1 replicas ready)") in result.stderr
     assert ("hint: see why with 'kubectl describe deployment.apps argocd-repo-server -n argocd' and "
             "'kubectl get events -n argocd'") in result.stderr
     assert "Traceback" not in result.stderr
