@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .errors import ApiError
@@ -77,6 +78,21 @@ def _owner(entry: Entry, path: Path, entry_leaves: set[Path]) -> bool:
     return path in entry.paths or any(path[:i] in entry_leaves for i in range(1, len(path)))
 
 
+def _drop_emptied_parents(obj: dict[str, Any], path: Path, applied_paths: set[Path],
+                          held: Callable[[Path], bool]) -> None:
+    """Remove maps left empty by a release, as structured-merge-diff does since its fix for #171.
+
+    Otherwise ``syncPolicy.automated: {}`` would stay behind after a manager stopped applying
+    ``automated`` — and for Argo CD an empty ``automated`` still means auto-sync is on.
+    """
+    for end in range(len(path) - 1, 1, -1):
+        parent = path[:end]
+        value = lookup(obj, parent)
+        if value != {} or parent in applied_paths or held(parent):
+            return
+        remove(obj, parent)
+
+
 def apply(live: dict[str, Any], applied: dict[str, Any], entries: list[Entry], manager: str,
           subresource: str, api_version: str, now: str, force: bool, node: Node
           ) -> tuple[dict[str, Any], list[Entry]]:
@@ -94,10 +110,13 @@ def apply(live: dict[str, Any], applied: dict[str, Any], entries: list[Entry], m
         entry.paths.discard(path)
     merged = merge(live, applied, node)
     previous = mine.paths if mine else set()
+    def held(path: Path) -> bool:
+        return any(p[:len(path)] == path for entry in others for p in entry.paths)
+
     for path in sorted(previous - applied_paths, key=len, reverse=True):
-        held = any(p[:len(path)] == path for entry in others for p in entry.paths)
-        if not held and lookup(merged, path) is not MISSING:
+        if not held(path) and lookup(merged, path) is not MISSING:
             remove(merged, path)
+            _drop_emptied_parents(merged, path, applied_paths, held)
     if mine is None:
         mine = Entry(manager, "Apply", api_version, now, subresource)
         entries = [*entries, mine]

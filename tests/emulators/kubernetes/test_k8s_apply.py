@@ -125,3 +125,15 @@ def test_apply_to_the_status_subresource(apply: ApplyFn, client: httpx.Client,
     assert answer.status_code == 200
     entry = _managers(answer.json())["reporter"]
     assert entry["subresource"] == "status" and "f:status" in entry["fieldsV1"]
+
+
+def test_a_map_emptied_by_released_fields_goes_too(apply: ApplyFn,
+                                                   make_deployment: Callable[..., dict[str, Any]]) -> None:
+    # structured-merge-diff #171: a released map must not linger as {} (Argo CD reads an empty
+    # syncPolicy.automated as "auto-sync on").
+    annotated = make_deployment("web")
+    annotated["spec"]["template"]["metadata"]["annotations"] = {"checksum": "1"}
+    assert apply(f"{DEPLOYMENTS}/web", annotated, "deployer").status_code == 201
+    again = apply(f"{DEPLOYMENTS}/web", make_deployment("web"), "deployer").json()
+    assert "annotations" not in again["spec"]["template"]["metadata"]
+    assert again["spec"]["template"]["metadata"]["labels"] == {"app": "web"}
