@@ -131,9 +131,9 @@ def test_a_map_emptied_by_released_fields_goes_too(apply: ApplyFn,
                                                    make_deployment: Callable[..., dict[str, Any]]) -> None:
     # structured-merge-diff #171: a released map must not linger as {} (Argo CD reads an empty
     # syncPolicy.automated as "auto-sync on").
-    annotated = make_deployment("web")
-    annotated["spec"]["template"]["metadata"]["annotations"] = {"checksum": "1"}
-    assert apply(f"{DEPLOYMENTS}/web", annotated, "deployer").status_code == 201
+    hardened = make_deployment("web")
+    hardened["spec"]["template"]["spec"]["dnsConfig"] = {"nameservers": ["192.0.2.53"]}
+    assert apply(f"{DEPLOYMENTS}/web", hardened, "deployer").status_code == 201
     again = apply(f"{DEPLOYMENTS}/web", make_deployment("web"), "deployer").json()
-    assert "annotations" not in again["spec"]["template"]["metadata"]
-    assert again["spec"]["template"]["metadata"]["labels"] == {"app": "web"}
+    assert "dnsConfig" not in again["spec"]["template"]["spec"]
+    assert again["spec"]["template"]["spec"]["containers"][0]["name"] == "web"
