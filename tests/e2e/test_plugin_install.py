@@ -89,14 +89,14 @@ def test_seed_plugin_distribution_is_declared_consistently(folder: str) -> None:
     readme = (REPO / folder / "README.md").read_text()
 
     assert project["name"] == folder.replace("_", "-")
-    assert project["dependencies"] == ["dtm>=0.1,<1"]
+    assert project["dependencies"][0] == "dtm>=0.1,<1"  # what dtm checks before importing it
     assert _entry_point(folder)[1] == folder
     assert module.__version__ == "0.1.0"
     assert (REPO / folder / folder / "py.typed").exists()
     assert all(f"`{tool}`" in readme for tool in SEED_TOOLS[folder])
 
 
-@pytest.mark.parametrize("folder", sorted(SEED_TOOLS))
+@pytest.mark.parametrize("folder", ["dtm_plugins_jenkins"])  # the plugin still waiting for its issue
 def test_seed_tool_operations_say_they_are_not_implemented(folder: str) -> None:
     _, module = _load_from_folder(folder)
     distribution = folder.replace("_", "-")
