@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from .options import Option as Option
     from .secrets import Secret as Secret
     from .secrets import SecretRef as SecretRef
+    from .sourcecontrol import CommitRequest as CommitRequest
+    from .sourcecontrol import CommitResult as CommitResult
+    from .sourcecontrol import SourceControl as SourceControl
     from .toolkind import GONE as GONE
     from .toolkind import Live as Live
     from .toolkind import OutputSpec as OutputSpec
@@ -46,6 +49,9 @@ _EXPORTS: dict[str, str] = {
     "Option": "options",
     "Secret": "secrets",
     "SecretRef": "secrets",
+    "CommitRequest": "sourcecontrol",
+    "CommitResult": "sourcecontrol",
+    "SourceControl": "sourcecontrol",
     "GONE": "toolkind",
     "Live": "toolkind",
     "OutputSpec": "toolkind",

@@ -128,7 +128,8 @@ class Dtm:
 
         return ToolRunner(kind, self.plugins.secret_resolvers(self.environ), progress, self.environ,
                           artifacts, allow_unverified=allow_unverified,
-                          cache_dir=self.paths.cache_dir)
+                          cache_dir=self.paths.cache_dir,
+                          source_controls=self.plugins.source_controls())
 
     def _missing_kind(self, tool: str) -> DtmError:
         entry = self.registry.get(tool)

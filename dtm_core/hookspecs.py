@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import pluggy
 
 from .secrets import SecretResolver
+from .sourcecontrol import SourceControl
 from .toolkind import ToolKind
 
 PROJECT = "dtm"
@@ -35,4 +36,12 @@ def dtm_secret_resolvers() -> Mapping[str, SecretResolver]:  # type: ignore[empt
 
     A resolver receives the text after ``scheme:`` and returns the secret value, or raises a
     :class:`dtm_core.DtmError` saying what is missing.
+    """
+
+
+@hookspec
+def dtm_source_control() -> Sequence[SourceControl]:  # type: ignore[empty-body]
+    """Return source-control providers: what lets other plugins commit files to a repository.
+
+    Tools reach them through ``ctx.source_control(repo_url)``. Added in plugin API 1.2.
     """

@@ -16,6 +16,7 @@ from typing import Any
 from .errors import DtmError, OperationError
 from .options import Option, validate_options
 from .secrets import Secret, SecretRef, SecretResolver, resolve_secret
+from .sourcecontrol import SourceControl
 from .toolkind import GONE, Live, ToolContext, ToolKind, _Gone
 
 ProgressFn = Callable[[str, str], None]
@@ -69,8 +70,10 @@ class ToolRunner:
     def __init__(self, kind: ToolKind, resolvers: Mapping[str, SecretResolver],
                  progress: ProgressFn | None = None, environ: Mapping[str, str] | None = None,
                  artifacts: Callable[[str], Mapping[str, Any]] | None = None, *,
-                 allow_unverified: bool = False, cache_dir: Path | None = None) -> None:
+                 allow_unverified: bool = False, cache_dir: Path | None = None,
+                 source_controls: Sequence[SourceControl] = ()) -> None:
         self.kind = kind
+        self.source_controls = source_controls
         self.allow_unverified = allow_unverified
         self.cache_dir = cache_dir
         #: The registry's artifacts of a version of this tool, by version.
@@ -104,6 +107,7 @@ class ToolRunner:
             artifacts=self.artifacts(target.version),
             allow_unverified=self.allow_unverified,
             cache_dir=self.cache_dir,
+            source_controls=self.source_controls,
         )
 
     def _call(self, verb: str, target: Target, fn: Callable[[ToolContext], Any]) -> Any:

@@ -23,6 +23,7 @@ import pluggy
 from . import hookspecs
 from .errors import DtmError
 from .secrets import SecretResolver, builtin_resolvers
+from .sourcecontrol import SourceControl
 from .toolkind import ToolKind
 from .version import __version__
 
@@ -76,6 +77,10 @@ class PluginHost:
             if info.distribution and _normalize(info.distribution) == wanted:
                 return info
         return None
+
+    def source_controls(self) -> list[SourceControl]:
+        """Every source-control provider the loaded plugins offer, in load order."""
+        return [provider for found in self.manager.hook.dtm_source_control() for provider in found]
 
     def secret_resolvers(self, environ: Mapping[str, str] | None = None) -> dict[str, SecretResolver]:
         resolvers = builtin_resolvers(environ)

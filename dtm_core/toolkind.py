@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Final
 
 from .options import Option
 from .secrets import SecretRef
+from .sourcecontrol import SourceControl, find_provider
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,20 @@ class ToolContext:
     allow_unverified: bool = False
     #: Where verified downloads are cached by digest; ``None`` disables the cache.
     cache_dir: Path | None = None
+    #: The source-control providers the installed plugins offer; use :meth:`source_control`.
+    source_controls: Sequence[SourceControl] = ()
 
     @property
     def address(self) -> str:
         """``tool.instance``: how users and state name this instance."""
         return f"{self.tool}.{self.instance}"
+
+    def source_control(self, repo_url: str) -> SourceControl:
+        """The plugin-provided writer for ``repo_url`` (GitHub's, say); an error names what to install.
+
+        Added in plugin API 1.2.
+        """
+        return find_provider(self.source_controls, repo_url, self.environ)
 
     def download_artifact(self, name: str, *, url: str | None = None, timeout: float = 120.0) -> bytes:
         """The bytes of release artifact ``name`` of this version, checked against its sha256.

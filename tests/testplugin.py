@@ -11,12 +11,23 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from dtm_core import GONE, Live, OperationError, Option, OutputSpec, ToolKind, hookimpl
+from dtm_core import (
+    GONE,
+    CommitRequest,
+    CommitResult,
+    Live,
+    OperationError,
+    Option,
+    OutputSpec,
+    SourceControl,
+    ToolKind,
+    hookimpl,
+)
 from dtm_core.secrets import Secret, SecretRef
 
 TOOLS = ("alpha", "beta", "gamma", "delta", "epsilon")
@@ -113,3 +124,41 @@ class RecordingKind(ToolKind):
 @hookimpl
 def dtm_tool_kinds() -> list[ToolKind]:
     return [RecordingKind(name) for name in TOOLS]
+
+
+class WorldRepositories(SourceControl):
+    """Source control for ``test-scm://NAME`` repositories, kept in the world file."""
+
+    name = "test-scm"
+
+    def handles(self, repo_url: str, environ: Mapping[str, str]) -> bool:
+        return repo_url.startswith("test-scm://")
+
+    def commit_files(self, request: CommitRequest) -> CommitResult:
+        with world() as w:
+            repo = w.setdefault("repositories", {}).setdefault(request.repo_url, {"files": {}, "commits": []})
+            changed = sorted(path for path, content in request.files.items()
+                             if repo["files"].get(path) != (None if content is None else content.decode()))
+            if not changed:
+                return CommitResult(None)
+            for path in changed:
+                content = request.files[path]
+                if content is None:
+                    repo["files"].pop(path, None)
+                else:
+                    repo["files"][path] = content.decode()
+            sha = f"c{len(repo['commits']) + 1}"
+            repo["commits"].append({"sha": sha, "message": request.message, "branch": request.branch,
+                                    "token": None if request.token is None else str(request.token)})
+        return CommitResult(sha, changed)
+
+    def read_file(self, repo_url: str, path: str, *, branch: str | None = None, token: Any = None,
+                  environ: Mapping[str, str] | None = None) -> bytes | None:
+        with world() as w:
+            content = w.get("repositories", {}).get(repo_url, {"files": {}})["files"].get(path)
+        return None if content is None else str(content).encode()
+
+
+@hookimpl
+def dtm_source_control() -> list[SourceControl]:
+    return [WorldRepositories()]
