@@ -63,7 +63,8 @@ class RecordingKind(ToolKind):
             Option("region", "string", "Where it lives.", default="eu"),
         )),
     )
-    outputs = (OutputSpec("url", "Where it is."), OutputSpec("password", "Admin password.", True))
+    outputs = (OutputSpec("url", "Where it is."), OutputSpec("password", "Admin password.", True),
+               OutputSpec("size", "The size it was made with."))
 
     def __init__(self, name: str) -> None:
         self.name = name  # type: ignore[misc]
@@ -97,7 +98,7 @@ class RecordingKind(ToolKind):
         self._enter("create", ctx)
         with world() as w:
             w["resources"][ctx.address] = self._observed(ctx)
-        return {"url": f"https://{ctx.instance}.{self.name}.test",
+        return {"url": f"https://{ctx.instance}.{self.name}.test", "size": ctx.options.get("size"),
                 "password": SecretRef("env", f"{self.name.upper()}_PASSWORD")}
 
     def read(self, ctx: Any) -> Live | Any:
@@ -112,7 +113,7 @@ class RecordingKind(ToolKind):
         self._enter("update", ctx)
         with world() as w:
             w["resources"][ctx.address] = self._observed(ctx)
-        return {"url": f"https://{ctx.instance}.{self.name}.test",
+        return {"url": f"https://{ctx.instance}.{self.name}.test", "size": ctx.options.get("size"),
                 "password": SecretRef("env", f"{self.name.upper()}_PASSWORD")}
 
     def delete(self, ctx: Any) -> None:

@@ -215,6 +215,7 @@ def plan_toolchain(registry: Registry, toolchain: Toolchain, state: State, *,
             reads.append((change, runner, Target(record.tool, record.instance, record.version,
                                                  record.options, record.outputs)))
     refresh_changes(reads)
+    _defer_changing_outputs(changes, desired, recorded_outputs)
     for address, record in state.instances.items():
         if address not in desired:
             changes[address] = Change(address=address, tool=record.tool, instance=record.instance,
@@ -222,6 +223,38 @@ def plan_toolchain(registry: Registry, toolchain: Toolchain, state: State, *,
                                       from_version=record.version, depends_on=list(record.requires))
     return ToolchainPlan(changes=_ordered(changes), versions=dict(resolution.versions),
                          resolution=resolution, serial=state.serial)
+
+
+def _defer_changing_outputs(changes: dict[str, Change], desired: Mapping[str, InstanceSpec],
+                            recorded: Mapping[str, Mapping[str, Any]]) -> None:
+    """A reference to an instance this plan creates or updates takes the value it will have.
+
+    Filled from state, it would read the outputs from before this apply (a renamed repository's
+    old name), and the dependent would only catch up on the next apply. So such references stay
+    symbolic until the step runs, and a dependent with nothing else to do is updated too.
+    Repairing drift restores what was recorded, so it does not count as a change here.
+    """
+    from .expressions import fill_outputs, references_in
+
+    changing = {a for a, c in changes.items() if c.action == "create" or (
+        c.action == "update" and not all(r.startswith("drifted") for r in c.reasons))}
+    deferred: set[str] = set()
+    moved = True
+    while moved:
+        moved = False
+        for address, spec in desired.items():
+            upstream = sorted({ref.address for ref in references_in(spec.options)} & changing - {address})
+            if not upstream or address in deferred:
+                continue
+            deferred.add(address)
+            change = changes[address]
+            stable = {a: o for a, o in recorded.items() if a not in changing}
+            change.options = _known_now(spec.options, stable, fill_outputs)
+            if change.action == "no-op":
+                change.action = "update"
+                change.reasons.append(f"uses outputs of {', '.join(upstream)}, which this plan changes")
+                changing.add(address)
+                moved = True
 
 
 def _known_now(options: Any, outputs: Mapping[str, Mapping[str, Any]], fill: Any) -> Any:

@@ -31,7 +31,7 @@ def test_install_records_outputs_and_secret_references_only(dtm: DtmHarness) -> 
     record = dtm.state()["instances"]["alpha.prod"]
     assert record["options"] == {"size": 3, "tier": "free", "token": "env:ALPHA_TOKEN",
                                  "settings": {"region": "us"}}
-    assert record["outputs"] == {"url": "https://prod.alpha.test",
+    assert record["outputs"] == {"url": "https://prod.alpha.test", "size": 3,
                                  "password": "env:ALPHA_PASSWORD"}
     assert dtm.world()["calls"][0]["token_seen"] is True
     canary = dtm.env["ALPHA_TOKEN"]

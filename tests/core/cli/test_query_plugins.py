@@ -112,7 +112,7 @@ def test_info_lists_options_and_outputs_from_the_plugin(dtm: DtmHarness) -> None
     options = {o["name"]: o for o in data["options"]}
     assert options["token"]["secret"] is True
     assert options["size"]["type"] == "integer" and options["size"]["default"] == 1
-    assert [o["name"] for o in data["outputs"]] == ["url", "password"]
+    assert [o["name"] for o in data["outputs"]] == ["url", "password", "size"]
     text = dtm.run("info", "alpha").stdout
     assert "  tier (string) = 'free'  A choice." in text
     assert "outputs:  url, password (secret)" in text

@@ -191,3 +191,32 @@ def test_plan_errors_name_file_line_and_column(dtm: DtmHarness, tmp_path: Path, 
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == "error: " + message.format(f=config)
     assert result.stderr.splitlines()[1].startswith("hint: ")
+
+
+SIZES = """\
+version: 1
+vars:
+  size: 2
+tools:
+  - tool: alpha
+    options:
+      size: ${{ vars.size }}
+  - tool: gamma
+    options:
+      label: "alpha has size ${{ alpha.default.outputs.size }}"
+"""
+
+
+def test_a_reference_to_an_instance_the_plan_changes_gets_its_new_output(dtm: DtmHarness,
+                                                                         tmp_path: Path) -> None:
+    config = tmp_path / "sizes.yaml"
+    config.write_text(SIZES)
+    assert dtm.run("apply", "-f", str(config), "-y").exit_code == 0
+    config.write_text(SIZES.replace("size: 2", "size: 5"))
+    plan = json.loads(dtm.run("plan", "-f", str(config), "-o", "json").stdout)
+    gamma = next(c for c in plan["changes"] if c["address"] == "gamma.default")
+    assert (gamma["action"], gamma["reasons"]) == (
+        "update", ["uses outputs of alpha.default, which this plan changes"])
+    assert dtm.run("apply", "-f", str(config), "-y").exit_code == 0
+    # Not the size recorded before this apply: the one alpha reported in it.
+    assert dtm.state()["instances"]["gamma.default"]["options"]["label"] == "alpha has size 5"
