@@ -1,0 +1,88 @@
+"""The HTTP layer: a threaded loopback server that reads requests, dispatches them and records them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .dispatch import Exchange, ServerState, dispatch
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    """One thread per connection; state is shared through ``ServerState`` and its world's lock."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], state: ServerState) -> None:
+        super().__init__(address, Handler)
+        self.state = state
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms delayed ACKs
+    server: EmulatorServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # tests read the emulator's ``requests`` rather than stderr noise
+
+    def version_string(self) -> str:
+        return "GitHub.com"
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self.rfile.readline().strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _serve(self) -> None:
+        state = self.server.state
+        try:
+            raw = self._body()
+            method = "GET" if self.command == "HEAD" else self.command
+            with state.world.lock:
+                state.requests.append((self.command, self.path))
+            headers = {key: value for key, value in self.headers.items()}
+            response = dispatch(state, method, self.path, _Headers(headers), raw)
+            with state.world.lock:  # recorded before the client can see the reply, so tests never race it
+                state.exchanges.append(Exchange(self.command, self.path, headers, raw, response.status,
+                                                dict(response.headers), response.body))
+            self.send_response(response.status)
+            for key, value in response.headers:
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD" and response.body:
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+
+class _Headers(Mapping[str, str]):
+    """Request headers looked up without regard to case, as HTTP wants."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self._headers = {key.lower(): value for key, value in headers.items()}
+
+    def __getitem__(self, key: str) -> str:
+        return self._headers[key.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers)
+
+    def __len__(self) -> int:
+        return len(self._headers)
