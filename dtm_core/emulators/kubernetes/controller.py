@@ -1,6 +1,6 @@
 """Emulated controllers: workloads and Argo CD Applications turn ready after a delay; deletions finish.
 
-Argo CD's server is emulated as far as the cluster sees it: once a Deployment named
+Argo CD's server is emulated as far as the cluster sees it: the first time a Deployment named
 ``argocd-server`` is ready, its namespace gets the ``argocd-initial-admin-secret`` the real
 server writes on first start (unless it exists already).
 """
@@ -110,6 +110,7 @@ class Controller:
         self.interval = interval
         self._since: dict[tuple[str, str, str, str], tuple[Any, float]] = {}
         self._deletions_seen = -1  # the store version the deletion pass last ran at
+        self._servers_started: set[str] = set()  # uids of argocd-server Deployments seen ready
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="k8s-emulator-controller", daemon=True)
 
@@ -164,7 +165,10 @@ class Controller:
                 status, manager = build(obj, ready), "kube-controller-manager"
             if status != obj.get("status"):
                 write_status(self.api, rtype, obj, status, manager)
-            if plural == "deployments" and meta["name"] == ARGOCD_SERVER and ready:
+            if plural == "deployments" and meta["name"] == ARGOCD_SERVER and ready \
+                    and meta["uid"] not in self._servers_started:
+                # Only on the server's first start: deleting the secret later must stick.
+                self._servers_started.add(meta["uid"])
                 self._ensure_initial_admin_secret(meta.get("namespace", ""))
 
     def _ensure_initial_admin_secret(self, namespace: str) -> None:
