@@ -12,12 +12,10 @@ from typing import Any
 
 import pytest
 
-from dtm_core import OperationError, ToolContext
 from dtm_core.errors import InstallerError
 from dtm_core.installer import install_distributions
 from dtm_core.plugins import load_plugins
 from dtm_core.registry.model import PluginRef
-from dtm_core.toolkind import Live
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -94,27 +92,6 @@ def test_seed_plugin_distribution_is_declared_consistently(folder: str) -> None:
     assert module.__version__ == "0.1.0"
     assert (REPO / folder / folder / "py.typed").exists()
     assert all(f"`{tool}`" in readme for tool in SEED_TOOLS[folder])
-
-
-@pytest.mark.parametrize("folder", ["dtm_plugins_jenkins"])  # the plugin still waiting for its issue
-def test_seed_tool_operations_say_they_are_not_implemented(folder: str) -> None:
-    _, module = _load_from_folder(folder)
-    distribution = folder.replace("_", "-")
-    for kind in module.dtm_tool_kinds():
-        ctx = ToolContext(tool=kind.name, instance="default", version="0.1.0", options={})
-        calls = {
-            "create": (ctx,),
-            "read": (ctx,),
-            "update": (ctx, Live()),
-            "delete": (ctx,),
-        }
-        for operation, args in calls.items():
-            with pytest.raises(OperationError) as caught:
-                getattr(kind, operation)(*args)
-            assert caught.value.message == (
-                f"{kind.name} is not implemented yet in {distribution} 0.1.0"
-            )
-            assert caught.value.hint is not None and "separate issue" in caught.value.hint
 
 
 def _probe(python: Path, distribution: str) -> dict[str, object] | None:
