@@ -104,3 +104,19 @@ def test_repository_jenkins_and_pipeline_from_one_file(
     assert destroyed.exit_code == 0, destroyed.stderr
     assert jenkins.job_config("acme/shop") is None
     assert dtm.state()["instances"] == {}
+
+
+def test_installing_a_pipeline_pulls_in_jenkins(worlds: Worlds, monkeypatch: pytest.MonkeyPatch) -> None:
+    dtm, _, jenkins, cluster = worlds
+    dtm.env["JENKINS_TOKEN"] = jenkins.api_token("admin")
+    monkeypatch.setenv("JENKINS_TOKEN", dtm.env["JENKINS_TOKEN"])
+    result = dtm.run("install", "jenkins-pipeline", "--set", f"jenkins_url={jenkins.url}",
+                     "--set", "job_name=app", "--set", "repo_url=https://github.com/acme/app.git",
+                     "--set", "token=env:JENKINS_TOKEN", "-y")
+    assert result.exit_code == 0, result.stderr
+    assert "install jenkins.default" in result.stderr and "(auto, as a dependency)" in result.stderr
+    rows = json.loads(dtm.run("list", "-o", "json").stdout)
+    assert [(r["address"], r["reason"]) for r in rows] == [("jenkins-pipeline.default", "manual"),
+                                                            ("jenkins.default", "auto")]
+    assert cluster.get("StatefulSet", "jenkins", "jenkins") is not None
+    assert jenkins.job_config("app") is not None
