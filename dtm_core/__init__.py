@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from .kubernetes.manifests import load_manifests as load_manifests
     from .kubernetes.secrets import kube_secret_ref as kube_secret_ref
     from .options import Option as Option
+    from .sandbox.service import MirroredArtifact as MirroredArtifact
+    from .sandbox.service import RunningService as RunningService
+    from .sandbox.service import SandboxService as SandboxService
     from .secrets import Secret as Secret
     from .secrets import SecretRef as SecretRef
     from .sourcecontrol import CommitRequest as CommitRequest
@@ -47,6 +50,10 @@ _EXPORTS: dict[str, str] = {
     "load_manifests": "kubernetes.manifests",
     "kube_secret_ref": "kubernetes.secrets",
     "Option": "options",
+    # The sandbox service contract (plugin API 1.3).
+    "MirroredArtifact": "sandbox.service",
+    "RunningService": "sandbox.service",
+    "SandboxService": "sandbox.service",
     "Secret": "secrets",
     "SecretRef": "secrets",
     "CommitRequest": "sourcecontrol",

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import pluggy
 
+from .sandbox.service import SandboxService
 from .secrets import SecretResolver
 from .sourcecontrol import SourceControl
 from .toolkind import ToolKind
@@ -44,4 +45,14 @@ def dtm_source_control() -> Sequence[SourceControl]:  # type: ignore[empty-body]
     """Return source-control providers: what lets other plugins commit files to a repository.
 
     Tools reach them through ``ctx.source_control(repo_url)``. Added in plugin API 1.2.
+    """
+
+
+@hookspec
+def dtm_sandbox_services() -> Sequence[SandboxService]:  # type: ignore[empty-body]
+    """Return services ``dtm sandbox up`` starts in its background process (emulators, mirrors).
+
+    Each is a :class:`dtm_core.SandboxService` with a unique ``name``; the core contributes
+    ``kubernetes``, ``github``, ``jenkins`` and ``releases`` the same way. A service that fails
+    to start is left out with one line of explanation. Added in plugin API 1.3.
     """

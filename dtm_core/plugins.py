@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -27,7 +27,12 @@ from .sourcecontrol import SourceControl
 from .toolkind import ToolKind
 from .version import __version__
 
+if TYPE_CHECKING:
+    from .sandbox.service import SandboxService
+
 ENTRY_POINT_GROUP = "dtm"
+#: What a sandbox service's name may be: it names a directory and a line of ``dtm sandbox status``.
+_SANDBOX_NAME = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
 
 @dataclass
@@ -81,6 +86,44 @@ class PluginHost:
     def source_controls(self) -> list[SourceControl]:
         """Every source-control provider the loaded plugins offer, in load order."""
         return [provider for found in self.manager.hook.dtm_source_control() for provider in found]
+
+    def sandbox_services(self, first: str | None = None
+                         ) -> tuple[list[tuple[str, SandboxService]], list[str]]:
+        """Every sandbox service, as ``(plugin, service)``, and one line per one left out.
+
+        Each plugin's hook is called on its own, so one that raises or returns something else
+        costs only its own services; a name already taken keeps its first provider. ``first``
+        names the plugin whose services come first (the core's own); others follow by name.
+        """
+        import re
+
+        from .sandbox.service import SandboxService
+
+        impls = sorted(self.manager.hook.dtm_sandbox_services.get_hookimpls(),
+                       key=lambda impl: (impl.plugin_name != first, impl.plugin_name))
+        found: list[tuple[str, SandboxService]] = []
+        owners: dict[str, str] = {}
+        problems: list[str] = []
+        for impl in impls:
+            plugin = impl.plugin_name
+            try:
+                returned: Any = impl.function()
+                services: list[object] = list(returned or [])
+            except Exception as exc:  # a plugin's fault: its services are left out, the rest run
+                problems.append(f"plugin {plugin}: dtm_sandbox_services failed: {_one_line(exc)}")
+                continue
+            for service in services:
+                name = getattr(service, "name", "")
+                if not isinstance(service, SandboxService) or not re.match(_SANDBOX_NAME, str(name)):
+                    problems.append(f"plugin {plugin}: {service!r} is not a SandboxService with a "
+                                    "name of lowercase letters, digits and '-'")
+                elif name in owners:
+                    problems.append(f"plugin {plugin}: sandbox service {name!r} is already provided "
+                                    f"by {owners[name]}")
+                else:
+                    owners[name] = plugin
+                    found.append((plugin, service))
+        return found, problems
 
     def secret_resolvers(self, environ: Mapping[str, str] | None = None) -> dict[str, SecretResolver]:
         resolvers = builtin_resolvers(environ)

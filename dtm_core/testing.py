@@ -4,17 +4,33 @@ Plugin authors get the same isolation dtm's own tests use:
 
 * ``dtm_home`` — an empty dtm home (``DTM_HOME``) for the test;
 * ``make_registry`` — writes an index from tool entries and points ``DTM_REGISTRY`` at it;
-* ``dtm_cli`` — runs the ``dtm`` command line in-process and returns click's ``Result``.
+* ``dtm_registry_entry`` — builds one tool entry for a distribution (:func:`registry_entry`),
+  pinned with the sha256 of a wheel when given one;
+* ``dtm_cli`` — runs the ``dtm`` command line in-process and returns click's ``Result``;
+* ``kubernetes_emulator``, ``github_emulator``, ``jenkins_emulator`` — dtm's emulators of those
+  services, started on loopback for the test and stopped after it (``KUBECONFIG`` points at
+  the Kubernetes one). Parametrize one indirectly to pass its constructor's keyword arguments;
+* ``sandbox`` — every service ``dtm sandbox up`` would start (the core's and the loaded
+  plugins'), in this process for the test, with their environment exported.
+
+Loaded into every pytest run where dtm is installed, so it imports nothing costly at import
+time: emulators, click and the CLI are imported inside the fixtures that use them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from .emulators.github import GitHubEmulator
+    from .emulators.jenkins import JenkinsEmulator
+    from .emulators.kubernetes import KubernetesEmulator
+    from .sandbox.service import RunningService
 
 
 @pytest.fixture
@@ -39,6 +55,59 @@ def make_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     return write
 
 
+def _wheel_pin(distribution: str, wheel: Path) -> tuple[str, str]:
+    """``(==version, sha256:<hex>)`` of a wheel of ``distribution``, from its file name and bytes."""
+    import hashlib
+    import re
+
+    parts = wheel.name.split("-")
+    if not wheel.name.endswith(".whl") or len(parts) < 5:
+        raise ValueError(f"{wheel.name} is not a wheel file name")
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    if norm(parts[0]) != norm(distribution):
+        raise ValueError(f"{wheel.name} is a wheel of {parts[0]}, not of {distribution}")
+    return f"=={parts[1]}", f"sha256:{hashlib.sha256(wheel.read_bytes()).hexdigest()}"
+
+
+def registry_entry(distribution: str, *, version: str = "0.1.0", description: str | None = None,
+                   plugin_version: str | None = None, hashes: Sequence[str] = (),
+                   wheel: str | Path | None = None, dependencies: Sequence[str] = (),
+                   dtm: str | None = None, artifacts: Mapping[str, Any] | None = None,
+                   tags: Sequence[str] = ()) -> dict[str, Any]:
+    """A registry tool entry with one ``version`` provided by plugin ``distribution``.
+
+    ``wheel``: a built wheel of the distribution; pins ``plugin_version`` to its exact version
+    and lists its sha256 in ``hashes``, as a published index should (pip ``--require-hashes``).
+    The other arguments are the fields of ``docs/registry.md``; ``None`` leaves a field out.
+    """
+    plugin: dict[str, Any] = {"distribution": distribution}
+    hash_list = list(hashes)
+    if wheel is not None:
+        pin, digest = _wheel_pin(distribution, Path(wheel))
+        plugin_version = plugin_version or pin
+        hash_list.append(digest)
+    if plugin_version is not None:
+        plugin["version"] = plugin_version
+    if hash_list:
+        plugin["hashes"] = hash_list
+    entry: dict[str, Any] = {"plugin": plugin, "dependencies": list(dependencies)}
+    if dtm is not None:
+        entry["dtm"] = dtm
+    if artifacts is not None:
+        entry["artifacts"] = dict(artifacts)
+    return {"description": description or f"provided by {distribution}", "tags": list(tags),
+            "versions": {version: entry}}
+
+
+@pytest.fixture
+def dtm_registry_entry() -> Callable[..., dict[str, Any]]:
+    """:func:`registry_entry`, for tests that would rather not import it."""
+    return registry_entry
+
+
 @pytest.fixture
 def dtm_cli(dtm_home: Path) -> Callable[..., Any]:
     """Run ``dtm ARGS...`` in-process with the test's environment; returns click's Result."""
@@ -50,3 +119,78 @@ def dtm_cli(dtm_home: Path) -> Callable[..., Any]:
         return run_cli(list(args), os.environ, input=input)
 
     return run
+
+
+def _emulator_arguments(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Keyword arguments given by indirect parametrization (``indirect=True``), if any."""
+    return dict(getattr(request, "param", None) or {})
+
+
+@pytest.fixture
+def kubernetes_emulator(request: pytest.FixtureRequest, tmp_path: Path,
+                        monkeypatch: pytest.MonkeyPatch) -> Iterator[KubernetesEmulator]:
+    """A Kubernetes API server on loopback, with ``KUBECONFIG`` pointing at it for this test.
+
+    Workloads report ready after ``ready_delay`` seconds (0.1 here unless parametrized).
+    """
+    from .emulators.kubernetes import KubernetesEmulator
+
+    arguments = {"ready_delay": 0.1, **_emulator_arguments(request)}
+    with KubernetesEmulator(**arguments) as cluster:
+        kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
+        monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+        yield cluster
+
+
+@pytest.fixture
+def github_emulator(request: pytest.FixtureRequest) -> Iterator[GitHubEmulator]:
+    """GitHub's REST API on loopback: ``url`` is the API root; add accounts with ``add_user``."""
+    from .emulators.github import GitHubEmulator
+
+    with GitHubEmulator(**_emulator_arguments(request)) as github:
+        yield github
+
+
+@pytest.fixture
+def jenkins_emulator(request: pytest.FixtureRequest) -> Iterator[JenkinsEmulator]:
+    """A Jenkins controller's remote API on loopback (user ``admin``, password ``admin``)."""
+    from .emulators.jenkins import JenkinsEmulator
+
+    with JenkinsEmulator(**_emulator_arguments(request)) as jenkins:
+        yield jenkins
+
+
+class Sandbox(dict[str, "RunningService"]):
+    """The running sandbox services by name (``sandbox["github"].urls``, ``.env``).
+
+    ``problems`` lists, one line each, what was left out and why (a service that did not start,
+    a broken plugin), as ``dtm sandbox up`` would show them.
+    """
+
+    def __init__(self, services: Mapping[str, RunningService], problems: Sequence[str]) -> None:
+        super().__init__(services)
+        self.problems = list(problems)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """The sandbox's services, started in this process for the test and stopped after it.
+
+    Each service's environment (``KUBECONFIG``, ``GITHUB_API_URL``, ``GITHUB_TOKEN``,
+    ``JENKINS_URL`` …) is exported with secrets revealed, so dtm, its plugins and other clients
+    in the test talk to the sandbox. Plugins load as dtm loads them (``DTM_PLUGINS`` …), so a
+    plugin's own ``dtm_sandbox_services`` start too.
+    """
+    from .sandbox.daemon import start_services
+    from .sandbox.layout import SandboxLayout
+    from .secrets import Secret
+
+    started, problems = start_services(SandboxLayout(tmp_path / "sandbox-data"), False, None)
+    try:
+        for item in started:
+            for key, value in item.running.env.items():
+                monkeypatch.setenv(key, value.reveal() if isinstance(value, Secret) else str(value))
+        yield Sandbox({item.name: item.running for item in started}, problems)
+    finally:
+        for item in reversed(started):
+            item.running.stop()

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "hold": ("packages", "hold", "Keep instances at their installed version."),
     "unhold": ("packages", "unhold", "Allow held instances to be upgraded again."),
     "plugins": ("plugins", "plugins", "List, install and uninstall plugin distributions."),
+    "plugin": ("plugins", "plugins", "Alias of 'plugins' ('dtm plugin new NAME' starts a plugin)."),
     "registry": ("registry", "registry", "Manage the registry indexes dtm resolves against."),
     "update": ("registry", "update", "Refresh remote registry indexes into the cache."),
     "history": ("history", "history", "List transactions; show or undo one."),
@@ -42,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "graph": ("toolchain", "graph", "Print a toolchain's dependency graph (DOT or Mermaid)."),
     "schema": ("toolchain", "schema", "Print the JSON Schema of toolchain files, for editors."),
     "completion": ("completion", "completion", "Print a shell completion script."),
+    "sandbox": ("sandbox", "sandbox", "Run local emulators (Kubernetes, GitHub, Jenkins) for offline work."),
 }
 
 

@@ -1,4 +1,4 @@
-"""Plugin commands: list plugins (with broken ones), install and uninstall distributions."""
+"""Plugin commands: list plugins (with broken ones), install and uninstall distributions, start a new one."""
 
 from __future__ import annotations
 
@@ -87,3 +87,23 @@ def plugins_uninstall(distributions: tuple[str, ...], force: bool, yes: bool,
         raise AbortedError("aborted; nothing was changed", hint="pass -y to proceed without asking")
     uninstall_distributions(list(distributions))
     notice("uninstalled")
+
+
+@plugins.command(name="new")
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), metavar="DIR",
+              help="Folder to write the distribution to (default: ./dtm-plugins-NAME).")
+@click.option("--tool", metavar="TOOL", help="The registry tool the plugin provides (default: NAME).")
+def plugins_new(name: str, directory: str | None, tool: str | None) -> None:
+    """Write a new plugin distribution, dtm-plugins-NAME, with a working tool kind and its tests.
+
+    The template ships with dtm and matches this dtm's plugin API; nothing is downloaded.
+    Prints the files it wrote; refuses a folder that exists and is not empty.
+    """
+    from ..scaffold import new_plugin
+
+    made = new_plugin(name, directory=directory, tool=tool)
+    for relative in made.files:
+        click.echo(str(made.directory / relative))
+    notice(f"wrote {made.names.distribution} (tool {made.names.tool}) in {made.directory}")
+    notice(f"next: cd {made.directory} && pip install -e '.[test]' && pytest")
