@@ -18,13 +18,15 @@ if TYPE_CHECKING:
     from ..emulators.github import GitHubEmulator
 
 USER = "dtm-sandbox"
+#: An organisation the sandbox user administers, as a team's GitHub would have (the examples use it).
+ORG = "acme"
 SCOPES = ("repo", "workflow", "delete_repo", "admin:repo_hook", "admin:org")
 SNAPSHOT = "repositories.json"
 
 
 class GitHubService(SandboxService):
     name = "github"
-    description = f"GitHub REST API emulator (user {USER}; dtm's GitHub tools)"
+    description = f"GitHub REST API emulator (user {USER}, organisation {ORG}; dtm's GitHub tools)"
 
     def start(self, workdir: Path, persist: bool) -> RunningService:
         from ..emulators.github import GitHubEmulator
@@ -32,6 +34,7 @@ class GitHubService(SandboxService):
 
         emulator = GitHubEmulator().start()
         token = emulator.add_user(USER, scopes=SCOPES)  # generated, shaped as GitHub's ghp_ tokens
+        emulator.add_org(ORG, admins=[USER])
         snapshot = workdir / SNAPSHOT
         if persist and snapshot.exists():
             restore(emulator, json.loads(snapshot.read_text(encoding="utf-8")))
@@ -46,7 +49,7 @@ class RunningGitHub(RunningService):
         self.snapshot = snapshot
 
     def summary(self) -> dict[str, Any]:
-        return {"user": USER, "repositories": [repo["full_name"] for repo in repositories(self.emulator)]}
+        return {"user": USER, "organisation": ORG, "repositories": [repo["full_name"] for repo in repositories(self.emulator)]}
 
     def stop(self) -> None:
         if self.snapshot is not None:

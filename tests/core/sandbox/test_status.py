@@ -29,7 +29,8 @@ def test_status_lists_services_and_holdings_without_secrets(sandbox: Sandbox) ->
         assert f"{service['name']} (dtm): {service['description']}" in text.stdout
         for url in service["urls"].values():
             assert url in text.stdout
-    assert services["github"]["holds"] == {"user": "dtm-sandbox", "repositories": ["dtm-sandbox/app"]}
+    assert services["github"]["holds"] == {"user": "dtm-sandbox", "organisation": "acme",
+                                           "repositories": ["dtm-sandbox/app"]}
     assert "  repositories  dtm-sandbox/app\n" in text.stdout
     assert services["kubernetes"]["holds"]["namespaces"] == ["default", "kube-node-lease", "kube-public",
                                                              "kube-system"]
