@@ -49,7 +49,8 @@ class RunningGitHub(RunningService):
         self.snapshot = snapshot
 
     def summary(self) -> dict[str, Any]:
-        return {"user": USER, "organisation": ORG, "repositories": [repo["full_name"] for repo in repositories(self.emulator)]}
+        return {"user": USER, "organisation": ORG,
+                "repositories": [repo["full_name"] for repo in repositories(self.emulator)]}
 
     def stop(self) -> None:
         if self.snapshot is not None:
