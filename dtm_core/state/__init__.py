@@ -15,12 +15,13 @@ if TYPE_CHECKING:
     from .model import State as State
     from .model import Step as Step
     from .model import Transaction as Transaction
+    from .postgres import PostgresStateStore as PostgresStateStore
     from .store import LockHolder as LockHolder
     from .store import StateStore
 
 # Imported on first use: `dtm search` reads state without building the model.
 _LAZY = {"InstanceRecord": "model", "State": "model", "Step": "model", "Transaction": "model",
-         "LockHolder": "store", "StateStore": "store"}
+         "LockHolder": "store", "StateStore": "store", "PostgresStateStore": "postgres"}
 
 
 def __getattr__(name: str) -> Any:
@@ -37,6 +38,7 @@ __all__ = [
     "InstanceRecord",
     "LocalStateStore",
     "LockHolder",
+    "PostgresStateStore",
     "State",
     "StateStore",
     "Step",
@@ -44,9 +46,19 @@ __all__ = [
     "open_store",
 ]
 
-#: Remote backends by URL scheme, each built from the full ``DTM_STATE_URL``. This is the seam
-#: for the PostgreSQL store (``postgresql://…``); none is registered yet.
-REMOTE_STORES: dict[str, Callable[[str], StateStore]] = {}
+def _postgres(url: str, workspace: str) -> StateStore:
+    # Imported here: psycopg is loaded only by runs that use this backend.
+    from .postgres import PostgresStateStore
+
+    return PostgresStateStore(url, workspace=workspace)
+
+
+#: Remote backends by URL scheme, each built from the full ``DTM_STATE_URL`` and the
+#: workspace (``DTM_WORKSPACE``, else ``default``): several named states in one backend.
+REMOTE_STORES: dict[str, Callable[[str, str], StateStore]] = {
+    "postgresql": _postgres,
+    "postgres": _postgres,
+}
 
 
 def open_store(paths: DtmPaths, environ: Mapping[str, str] | None = None) -> StateStore:
@@ -65,4 +77,4 @@ def open_store(paths: DtmPaths, environ: Mapping[str, str] | None = None) -> Sta
             hint=f"keep state locally in {paths.state_dir}: unset DTM_STATE_URL and use "
             "'state: {backend: local}' (or no state block) in the toolchain file",
         )
-    return factory(url)
+    return factory(url, env.get("DTM_WORKSPACE", "").strip() or "default")

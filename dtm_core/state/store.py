@@ -1,4 +1,4 @@
-"""The state store interface every backend implements (local file now, PostgreSQL later)."""
+"""The state store interface every backend implements (the local file and PostgreSQL)."""
 
 from __future__ import annotations
 

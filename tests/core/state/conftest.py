@@ -1,4 +1,4 @@
-"""Fixtures for the state tests: a store in a temporary directory and helper child processes."""
+"""Fixtures for the state tests: stores of each backend, and helper child processes."""
 
 from __future__ import annotations
 
@@ -7,10 +7,18 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from postgres import (  # noqa: F401 - fixtures
+    OPEN_STORE,
+    StateBackend,
+    postgres_server,
+    postgres_url,
+    skipped_because,
+)
 
-from dtm_core.state import LocalStateStore
+from dtm_core.state import InstanceRecord, LocalStateStore, State, Step, Transaction
 
 #: Holds the lock at argv[1] as command argv[2] until its stdin closes (or it is killed).
 HOLD_LOCK = """
@@ -23,6 +31,31 @@ sys.stdin.read()
 lock.release()
 print("released", flush=True)
 """
+
+
+#: Holds the lock of the store at argv[1] (workspace argv[2]) as command argv[3] until its
+#: stdin closes (or it is killed).
+HOLD_STORE_LOCK = OPEN_STORE + """
+store = open_store(sys.argv[1], sys.argv[2])
+with store.lock(command=sys.argv[3], timeout=10):
+    print("locked", flush=True)
+    sys.stdin.read()
+print("released", flush=True)
+"""
+
+
+@pytest.fixture(params=["local", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StateBackend:
+    """Each state backend in turn; the PostgreSQL one on a fresh database."""
+    if request.param == "local":
+        return StateBackend("local", str(tmp_path / "state"))
+    return StateBackend("postgresql", request.getfixturevalue("postgres_url"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    # Skips are easy to miss in a long run: say once, at the end, what was not tested.
+    for reason in dict.fromkeys(skipped_because):
+        terminalreporter.write_line(f"notice: {reason}", yellow=True, bold=True)
 
 
 class Child:
@@ -71,6 +104,28 @@ Spawn = Callable[..., Child]
 
 
 @pytest.fixture
+def sample_state() -> State:
+    """Two instances, one a dependency of the other, and the transaction that installed them."""
+    argocd = InstanceRecord(
+        tool="argocd", instance="main", version="2.9.3",
+        options={"namespace": "argocd", "token": "env:ARGO_TOKEN"},
+        outputs={"url": "https://argocd.example"}, requires=["kind.dev"], held=True,
+    )
+    kind = InstanceRecord(tool="kind", instance="dev", version="0.20.0", reason="auto")
+    tx = Transaction(
+        id=1, command="dtm install argocd",
+        steps=[
+            Step(action="install", address="kind.dev", to_version="0.20.0", status="done",
+                 after=kind.to_json()),
+            Step(action="install", address="argocd.main", to_version="2.9.3", status="done",
+                 after=argocd.to_json()),
+        ],
+        outcome="ok", finished_at="2026-11-24T15:00:05Z",
+    )
+    return State(instances={argocd.address: argocd, kind.address: kind}, transactions=[tx])
+
+
+@pytest.fixture
 def store_dir(tmp_path: Path) -> Path:
     return tmp_path / "state"
 
@@ -110,6 +165,18 @@ def hold_lock(spawn: Spawn) -> Callable[[Path, str], Child]:
 
     def start(path: Path, command: str) -> Child:
         child = spawn(HOLD_LOCK, path, command)
+        child.expect("locked")
+        return child
+
+    return start
+
+
+@pytest.fixture
+def hold_store_lock(spawn: Spawn) -> Callable[[StateBackend, str], Child]:
+    """Start a child that holds ``backend``'s store lock as ``command``; returns once it does."""
+
+    def start(backend: StateBackend, command: str) -> Child:
+        child = spawn(HOLD_STORE_LOCK, *backend.args, command)
         child.expect("locked")
         return child
 
