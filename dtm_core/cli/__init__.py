@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "graph": ("toolchain", "graph", "Print a toolchain's dependency graph (DOT or Mermaid)."),
     "schema": ("toolchain", "schema", "Print the JSON Schema of toolchain files, for editors."),
     "completion": ("completion", "completion", "Print a shell completion script."),
+    "state": ("state", "state", "Inspect, repair (forget records) or migrate the recorded state."),
     "sandbox": ("sandbox", "sandbox", "Run local emulators (Kubernetes, GitHub, Jenkins) for offline work."),
 }
 
