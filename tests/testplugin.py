@@ -48,7 +48,11 @@ def world() -> Iterator[dict[str, Any]]:
         data.setdefault("calls", [])
         data.setdefault("faults", {})
         yield data
-        path.write_text(json.dumps(data, indent=1))
+        # Replaced, not rewritten in place: a reader without the lock (the test harness) must
+        # never see a half-written file.
+        temp = path.with_suffix(f".{os.getpid()}.tmp")
+        temp.write_text(json.dumps(data, indent=1))
+        os.replace(temp, path)
 
 
 class RecordingKind(ToolKind):
