@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
+from ..serving import Emulator, Serving
 from .actions import open_sealed
 from .dispatch import Exchange, Fault, ServerState
 from .handler import EmulatorServer
@@ -15,7 +14,7 @@ from .repos import clean_name
 from .shapes import full_repository
 
 
-class GitHubEmulator:
+class GitHubEmulator(Emulator):
     """A GitHub REST API for tests and the offline sandbox.
 
     The API root is ``url`` (``/user``, ``/repos/…`` live directly under it, as under
@@ -28,39 +27,24 @@ class GitHubEmulator:
         self._world = World(rate_limit)
         self._state = ServerState(self._world)
         self._address = (host, port)
-        self._server: EmulatorServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     def start(self) -> GitHubEmulator:
-        self._server = EmulatorServer(self._address, self._state)
-        host, port = self._server.server_address[:2]
-        self._state.root = f"http://{host!s}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="github-emulator-http", daemon=True)
-        self._thread.start()
+        self._serving = Serving(EmulatorServer(self._address, self._state), "github-emulator-http")
+        self._state.root = self._serving.root
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> GitHubEmulator:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.stop()
+        if self._serving is not None:
+            self._serving.stop()
+        self._serving = None
 
     @property
     def url(self) -> str:
         """The API root, such as ``http://127.0.0.1:PORT``."""
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the emulator is not started")
         return self._state.root
 

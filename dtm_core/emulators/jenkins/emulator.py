@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
+from ..serving import Emulator, Serving
 from .handler import EmulatorServer
 from .items import Item
 from .state import Fault, ServerState
@@ -15,7 +14,7 @@ from .state import Fault, ServerState
 JENKINS_VERSION = "2.541.3"  # the LTS line whose remote API the emulator follows
 
 
-class JenkinsEmulator:
+class JenkinsEmulator(Emulator):
     """A Jenkins remote API for tests and the offline sandbox.
 
     Security is that of a default installation: every request must authenticate with HTTP Basic, as
@@ -31,41 +30,28 @@ class JenkinsEmulator:
         self._state = ServerState(version=version, crumbs=crumbs, ready_after=ready_after)
         self._state.security.add_user(admin_user, admin_password, None)
         self._address = ("127.0.0.1", port)
-        self._server: EmulatorServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> JenkinsEmulator:
-        self._server = EmulatorServer(self._address, self._state)
-        host, port = self._server.server_address[:2]
+        server = EmulatorServer(self._address, self._state)
+        host, port = server.server_address[:2]
         with self._state.lock:
             self._state.base_url = f"http://{host!s}:{port}/"
             self._state.started_at = time.monotonic()
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="jenkins-emulator-http", daemon=True)
-        self._thread.start()
+        self._serving = Serving(server, "jenkins-emulator-http")
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> JenkinsEmulator:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.stop()
+        if self._serving is not None:
+            self._serving.stop()
+        self._serving = None
 
     @property
     def url(self) -> str:
         """The root URL, with a trailing slash: ``http://127.0.0.1:<port>/``."""
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the emulator is not started")
         return self._state.base_url
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from ..serving import Emulator, Serving
 from .api import Api, WriteOptions
 from .controller import Controller
 from .handler import EmulatorServer
@@ -29,7 +28,7 @@ def openapi_spec_path(given: str | Path | None) -> Path | None:
     return None if given is None else Path(given).expanduser().resolve()
 
 
-class KubernetesEmulator:
+class KubernetesEmulator(Emulator):
     """A Kubernetes API server for tests and the offline sandbox.
 
     ``token``: when set, requests must carry ``Authorization: Bearer <token>`` (others get 401);
@@ -54,8 +53,7 @@ class KubernetesEmulator:
         self._state = ServerState(api=self.api, openapi=openapi, version=version, token=token,
                                   username=username)
         self._address = (host, port)
-        self._server: EmulatorServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
         self._controller = Controller(self.api, ready_delay)
         namespaces = self.registry.lookup("", "v1", "namespaces")
         assert namespaces is not None
@@ -66,36 +64,22 @@ class KubernetesEmulator:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> KubernetesEmulator:
-        self._server = EmulatorServer(self._address, self._state)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="k8s-emulator-http", daemon=True)
-        self._thread.start()
+        self._serving = Serving(EmulatorServer(self._address, self._state), "k8s-emulator-http")
         self._controller.start()
         return self
 
     def stop(self) -> None:
         self._controller.stop()
         self.store.close()  # ends open watches
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> KubernetesEmulator:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.stop()
+        if self._serving is not None:
+            self._serving.stop()
+        self._serving = None
 
     @property
     def url(self) -> str:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the emulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._serving.root
 
     @property
     def token(self) -> str:
