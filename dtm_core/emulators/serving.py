@@ -1,11 +1,35 @@
-"""Serving an emulator on loopback: its HTTP server in a daemon thread, and ``with`` to start and stop it."""
+"""Serving an emulator on loopback: its HTTP server in a daemon thread, request plumbing, and ``with``."""
 
 from __future__ import annotations
 
 import threading
-from http.server import HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """What every emulator's request handler shares: HTTP/1.1, no log noise, reading the body."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms delayed ACKs
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # tests read the emulator's ``requests`` rather than stderr noise
+
+    def _body(self) -> bytes:
+        """The request body, sent with Content-Length or chunked."""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self.rfile.readline().strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
 
 
 class Serving:

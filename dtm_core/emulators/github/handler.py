@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
 
+from ..serving import QuietHandler
 from .dispatch import Exchange, ServerState, dispatch
 
 
@@ -20,13 +20,8 @@ class EmulatorServer(ThreadingHTTPServer):
         self.state = state
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms delayed ACKs
+class Handler(QuietHandler):
     server: EmulatorServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # tests read the emulator's ``requests`` rather than stderr noise
 
     def version_string(self) -> str:
         return "GitHub.com"
@@ -36,18 +31,6 @@ class Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 
-    def _body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            data = b""
-            while True:
-                size = int(self.rfile.readline().strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return data
-                data += self.rfile.read(size)
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
 
     def _serve(self) -> None:
         state = self.server.state

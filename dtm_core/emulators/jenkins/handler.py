@@ -6,10 +6,10 @@ import traceback
 from dataclasses import dataclass
 from email.message import Message
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from ..serving import QuietHandler
 from . import routes
 from .pages import (
     JETTY_VERSION,
@@ -58,13 +58,8 @@ class Request:
         return values[0] if values else None
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms delayed ACKs
+class Handler(QuietHandler):
     server: EmulatorServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # tests read the emulator's ``requests`` rather than stderr noise
 
     def version_string(self) -> str:
         return f"Jetty({JETTY_VERSION})"
@@ -76,18 +71,6 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing ------------------------------------------------------------------------------------
 
-    def _body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            data = b""
-            while True:
-                size = int(self.rfile.readline().strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return data
-                data += self.rfile.read(size)
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
 
     def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)

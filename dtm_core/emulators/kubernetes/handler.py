@@ -7,10 +7,11 @@ import select
 import socket
 import traceback
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..serving import QuietHandler
 from . import discovery, errors
 from .api import PATCH_TYPES, WriteOptions
 from .bodies import decode
@@ -44,13 +45,8 @@ class EmulatorServer(ThreadingHTTPServer):
         self.state = state
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms delayed ACKs
+class Handler(QuietHandler):
     server: EmulatorServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # tests read the emulator's ``requests`` rather than stderr noise
 
     def do_GET(self) -> None:
         self._serve()
@@ -59,18 +55,6 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing ------------------------------------------------------------------------------------
 
-    def _body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            data = b""
-            while True:
-                size = int(self.rfile.readline().strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return data
-                data += self.rfile.read(size)
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
 
     def _send(self, code: int, body: Any, content_type: str = "application/json",
               warnings: list[str] | None = None, headers: dict[str, str] | None = None) -> None:
