@@ -1,15 +1,13 @@
-"""Fixtures for the Argo CD plugin: an emulated cluster, release manifests served on loopback, dtm.
+"""Fixtures for the Argo CD plugin: release manifests served on loopback, and dtm set up for them.
 
-``cluster`` -> ``KubernetesEmulator``
-    Running on loopback, workloads ready 0.2 s after each change.
+``cluster``, ``kubeconfig`` and ``kubectl`` come from ``tests/plugins/conftest.py``.
+
 ``releases`` -> ``ReleaseServer``
     Serves Argo CD install manifests over HTTP on loopback: the real v3.5.1 manifest from
     ../shared/specs, and variants made from it at run time (``add``). Counts downloads.
 ``argocd_dtm`` -> ``DtmHarness``
     dtm with only the dtm-plugins-argocd plugin, a kubeconfig for ``cluster``, and a registry
     whose Argo CD versions download from ``releases`` with their sha256 listed.
-``kubectl`` -> ``Kubectl``
-    The real kubectl talking to ``cluster`` (skips when it is not installed).
 """
 
 from __future__ import annotations
@@ -17,17 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dtm_harness import DtmHarness
-from kubectl import KUBECTL, Kubectl
 from releases import UPSTREAM_VERSION, ReleaseServer
-
-from dtm_core.emulators.kubernetes import KubernetesEmulator
 
 REPO = Path(__file__).resolve().parents[3]
 SPECS = Path(os.environ.get("DTM_SPECS_DIR") or REPO.parent / "shared" / "specs")
@@ -59,15 +53,6 @@ def releases(upstream_manifest: bytes) -> Iterator[ReleaseServer]:
     server.close()
 
 
-@pytest.fixture
-def cluster() -> Iterator[KubernetesEmulator]:
-    with KubernetesEmulator(ready_delay=0.2) as running:
-        yield running
-
-
-@pytest.fixture
-def kubeconfig(cluster: KubernetesEmulator, tmp_path: Path) -> Path:
-    return cluster.write_kubeconfig(tmp_path / "kube" / "config")
 
 
 @pytest.fixture
@@ -101,13 +86,6 @@ def argocd_dtm(dtm_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, kubecon
     return DtmHarness(home=Path(dtm_env["DTM_HOME"]), env=dtm_env)
 
 
-@pytest.fixture
-def kubectl(cluster: KubernetesEmulator, tmp_path: Path) -> Kubectl:
-    if not KUBECTL.exists() or shutil.which(str(KUBECTL)) is None:
-        pytest.skip(f"kubectl is not installed at {KUBECTL}")
-    home = tmp_path / "kubectl-home"
-    home.mkdir()
-    return Kubectl(home, cluster.write_kubeconfig(home / "config"))
 
 
 @pytest.fixture(scope="session")

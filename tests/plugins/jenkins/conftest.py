@@ -15,27 +15,15 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from dtm_harness import DtmHarness
-from kubectl import KUBECTL, Kubectl
-
-from dtm_core.emulators.kubernetes import KubernetesEmulator
 
 REPO = Path(__file__).resolve().parents[3]
 
 
-@pytest.fixture
-def cluster() -> Iterator[KubernetesEmulator]:
-    with KubernetesEmulator(ready_delay=0.2) as running:
-        yield running
-
-
-@pytest.fixture
-def kubeconfig(cluster: KubernetesEmulator, tmp_path: Path) -> Path:
-    return cluster.write_kubeconfig(tmp_path / "kube" / "config")
 
 
 @pytest.fixture
@@ -66,10 +54,3 @@ def list_versions(jenkins_dtm: DtmHarness) -> Callable[..., None]:
     return write
 
 
-@pytest.fixture
-def kubectl(cluster: KubernetesEmulator, tmp_path: Path) -> Kubectl:
-    if not KUBECTL.exists() or shutil.which(str(KUBECTL)) is None:
-        pytest.skip(f"kubectl is not installed at {KUBECTL}")
-    home = tmp_path / "kubectl-home"
-    home.mkdir()
-    return Kubectl(home, cluster.write_kubeconfig(home / "config"))
