@@ -57,6 +57,11 @@ class DtmPaths(Frozen):
         return os.path.join(self._config, "registries.json")
 
     @property
+    def settings_file_text(self) -> str:
+        """dtm's settings file (``config.toml``), as text: read on every run, often absent."""
+        return os.path.join(self._config, "config.toml")
+
+    @property
     def state_dir(self) -> Path:
         return _path(self.state_dir_text)
 

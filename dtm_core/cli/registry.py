@@ -1,4 +1,5 @@
-"""Registry commands: list, add and remove indexes; ``update`` refreshes remote ones."""
+"""Registry commands: list, add and remove indexes, keygen and sign for publishers; ``update``
+refreshes remote ones."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def _source_json(source: Source) -> dict[str, object]:
-    return {"name": source.name, "url": source.url, "priority": source.priority}
+    return {"name": source.name, "url": source.url, "priority": source.priority, "key": source.key}
 
 
 @click.group(invoke_without_command=True)
@@ -38,7 +39,10 @@ def registry_list(output: str) -> None:
     if output == "json":
         emit_json([_source_json(s) for s in sources])
         return
-    table(["NAME", "PRIORITY", "URL"], [[s.name, s.priority, s.url] for s in sources])
+    from ..registry.signing import key_label
+
+    table(["NAME", "PRIORITY", "KEY", "URL"],
+          [[s.name, s.priority, key_label(s.key) if s.key else "-", s.url] for s in sources])
 
 
 @registry.command(name="add")
@@ -46,17 +50,22 @@ def registry_list(output: str) -> None:
 @click.argument("url")
 @click.option("--priority", type=int, default=50, show_default=True,
               help="Higher wins when two indexes list the same tool (the default index is 0).")
+@click.option("--key", metavar="PUBLIC_KEY",
+              help="The publisher's ed25519 public key (base64, hex, or @FILE): the index must "
+              "then carry a valid signature at URL.sig, checked at every fetch.")
 @output_option
-def registry_add(name: str, url: str, priority: int, output: str) -> None:
+def registry_add(name: str, url: str, priority: int, key: str | None, output: str) -> None:
     """Add index NAME at URL (https://, file:// or a path); it is fetched and validated now."""
     from ..registry import add_source
 
     app = get_context().app
-    source = add_source(app.paths, name, url, priority=priority, transport=app.transport)
+    source = add_source(app.paths, name, url, priority=priority, key=key, transport=app.transport,
+                        environ=app.environ)
     if output == "json":
         emit_json(_source_json(source))
     else:
-        notice(f"added index {source.name} ({source.url}) with priority {source.priority}")
+        signed = ", signature verified" if source.key else ""
+        notice(f"added index {source.name} ({source.url}) with priority {source.priority}{signed}")
 
 
 @registry.command(name="remove")
@@ -73,11 +82,44 @@ def registry_remove(name: str, output: str) -> None:
         notice(f"removed index {source.name}")
 
 
+@registry.command(name="keygen")
+@click.argument("private_key_file", type=click.Path(dir_okay=False))
+def registry_keygen(private_key_file: str) -> None:
+    """Create an ed25519 signing key for publishing an index; print its public key.
+
+    The private key is written to PRIVATE_KEY_FILE (mode 0600, never over an existing file);
+    users pass the public key to 'dtm registry add --key'.
+    """
+    from pathlib import Path
+
+    from ..registry.signing import generate_key
+
+    public_key = generate_key(Path(private_key_file))
+    notice(f"wrote the private key to {private_key_file}; keep it secret")
+    click.echo(public_key)
+
+
+@registry.command(name="sign")
+@click.argument("index", type=click.Path(dir_okay=False))
+@click.option("--key", "private_key_file", required=True, type=click.Path(dir_okay=False),
+              help="The private key file 'dtm registry keygen' wrote.")
+def registry_sign(index: str, private_key_file: str) -> None:
+    """Sign the index file INDEX: write INDEX.sig, to publish next to it.
+
+    The index is validated first, so a broken index is never signed.
+    """
+    from pathlib import Path
+
+    from ..registry.signing import sign_index
+
+    notice(f"wrote {sign_index(Path(index), Path(private_key_file))}")
+
+
 @click.command()
 @output_option
 def update(output: str) -> None:
     """Refresh every remote index into the cache (conditional requests: unchanged is cheap)."""
-    from ..errors import NetworkError
+    from ..errors import NetworkError, RefusedError
     from ..registry import update_sources
 
     app = get_context().app
@@ -89,7 +131,9 @@ def update(output: str) -> None:
         for r in results:
             detail = f"{r.tools} tools" if r.error is None else r.error.message
             click.echo(f"{r.source.name}: {r.status} ({detail})")
-    failed = [r for r in results if r.error is not None]
+    failed = [r.error for r in results if r.error is not None]
     if failed:
-        raise NetworkError(f"{len(failed)} of {len(results)} indexes could not be refreshed",
-                           hint=failed[0].error.hint if failed[0].error else None)
+        # The first failure's kind sets the exit code: a refused signature is 3, not a network 1.
+        kind = type(failed[0]) if isinstance(failed[0], RefusedError) else NetworkError
+        raise kind(f"{len(failed)} of {len(results)} indexes could not be refreshed",
+                   hint=failed[0].hint)

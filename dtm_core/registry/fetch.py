@@ -13,18 +13,33 @@ from ..errors import NetworkError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["http_get"]
+__all__ = ["http_get", "http_get_signature"]
 
 _CONNECT_TIMEOUT = 5.0
 _READ_TIMEOUT = 30.0
 
 
+def http_get_signature(name: str, url: str, transport: httpx.BaseTransport | None) -> bytes | None:
+    """The detached signature of index ``name`` at ``url``, or None when it is not published
+    (404 or 410: the caller refuses the index for that, naming the signature's URL)."""
+    from .signing import signature_location
+
+    status, body, _ = http_get(name, signature_location(url), {}, transport, missing=(404, 410))
+    return None if status in (404, 410) else body
+
+
 def http_get(
-    name: str, url: str, headers: Mapping[str, str], transport: httpx.BaseTransport | None
+    name: str,
+    url: str,
+    headers: Mapping[str, str],
+    transport: httpx.BaseTransport | None,
+    *,
+    missing: tuple[int, ...] = (),
 ) -> tuple[int, bytes, Mapping[str, str]]:
     """GET index ``name`` at ``url``; every httpx failure becomes one NetworkError naming the URL.
 
-    Returns the status (200, or 304 for a conditional request), the body and the headers.
+    Returns the status (200, 304 for a conditional request, or one of ``missing``), the body
+    and the headers.
     """
     import httpx
 
@@ -46,7 +61,7 @@ def http_get(
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         reason = _first_line(exc)
     else:
-        if response.status_code in (200, 304):
+        if response.status_code in (200, 304, *missing):
             return response.status_code, response.content, response.headers
         reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
     raise NetworkError(

@@ -2,7 +2,9 @@
 
 Every command reads indexes from the cache only (``load_registry``); the network is touched
 by ``add_source`` and ``update_sources`` alone. An index enters the cache (:mod:`.cache`) only
-after it validated, so reading it back trusts it.
+after its signature verified (for an index with a trusted key, :mod:`.signing`) and it
+validated, so reading it back trusts it. The index policy (:mod:`.policy`) is checked at each
+of the three.
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, DtmError, InvalidInputError, NetworkError, RegistryIndexError
+from ..errors import (
+    ConfigError,
+    DtmError,
+    InvalidInputError,
+    NetworkError,
+    RefusedError,
+    RegistryIndexError,
+)
 from ..paths import DtmPaths
 from ..records import Frozen, fill
-from .index import decode_index, dependents_when_needed, load_index_file, parse_index, validate_index
+from .index import dependents_when_needed, load_index_file
 from .model import MergedEntries, Registry, ToolEntry
+from .refresh import Loaded, read_local, refresh, unchanged_local, verified_with_key
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -30,6 +40,8 @@ if TYPE_CHECKING:
 DEFAULT_NAME = "default"
 DEFAULT_PRIORITY = 50
 REGISTRY_ENV = "DTM_REGISTRY"
+#: The trusted public key of the index ``DTM_REGISTRY`` names.
+REGISTRY_KEY_ENV = "DTM_REGISTRY_KEY"
 # Text, not a Path: loading the registry must not import pathlib (see DtmPaths).
 _BUNDLED_INDEX = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "data",
                               "registry.json")
@@ -38,22 +50,22 @@ _BUNDLED_INDEX = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(_
 # to compile (and cache) when `dtm registry add` needs it, not on every start.
 _SOURCE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
-#: What one index contributes to a registry: its entries, and who among them depends on a name.
-Loaded = tuple[Mapping[str, ToolEntry], Mapping[str, Sequence[str]]]
-
 
 class Source(Frozen):
     """One configured index. Higher ``priority`` wins a tool name; ties go to the older one."""
 
-    __slots__ = _fields = ("name", "url", "priority", "bundled")
+    __slots__ = _fields = ("name", "url", "priority", "bundled", "key")
     name: str
     url: str
     priority: int
     #: Only the index shipped inside dtm: the test suite validates it, so it is trusted as is.
     bundled: bool
+    #: The trusted ed25519 public key (base64): the index must carry its signature.
+    key: str | None
 
-    def __init__(self, name: str, url: str, priority: int = DEFAULT_PRIORITY, bundled: bool = False) -> None:
-        fill(self, name, url, priority, bundled)
+    def __init__(self, name: str, url: str, priority: int = DEFAULT_PRIORITY, bundled: bool = False,
+                 key: str | None = None) -> None:
+        fill(self, name, url, priority, bundled, key)
 
     @property
     def builtin(self) -> bool:
@@ -102,9 +114,12 @@ def add_source(
     url: str,
     *,
     priority: int = DEFAULT_PRIORITY,
+    key: str | None = None,
     transport: httpx.BaseTransport | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Source:
-    """Fetch and validate an index, cache it, then record it; nothing is saved on failure."""
+    """Fetch, verify and validate an index, cache it, then record it; nothing is saved on
+    failure. ``key`` is the publisher's public key (base64, hex or ``@FILE``)."""
     if not re.match(_SOURCE_NAME, name):
         raise InvalidInputError(
             f"invalid index name {name!r}",
@@ -124,7 +139,14 @@ def add_source(
             f"an index named {name!r} is already configured",
             hint=f"choose another name, or remove it first with 'dtm registry remove {name}'",
         )
-    source = Source(name, _normalise_location(url), priority)
+    if key is not None:
+        from .signing import parse_public_key
+
+        key = parse_public_key(key)
+    source = Source(name, _normalise_location(url), priority, key=key)
+    from .policy import load_policy
+
+    load_policy(paths, environ).check(source, adding=True)
     duplicate = next((s for s in existing if s.url == source.url), None)
     if duplicate is not None:
         raise InvalidInputError(
@@ -132,7 +154,10 @@ def add_source(
             hint="see 'dtm registry list'",
         )
     try:
-        _refresh(paths, source, transport)
+        refresh(paths, source, transport)
+    except RefusedError as exc:
+        exc.hint = f"{exc.hint}; nothing was added" if exc.hint else "nothing was added"
+        raise
     except (NetworkError, RegistryIndexError) as exc:
         exc.hint = (
             "check the URL or your network; nothing was added"
@@ -172,14 +197,17 @@ def update_sources(
 ) -> list[UpdateResult]:
     """Refresh every index into the cache; one failing index does not stop the others."""
     from . import cache
+    from .policy import load_policy
 
+    policy = load_policy(paths, environ)
     results: list[UpdateResult] = []
     for source in list_sources(paths, environ=environ):
         if source.bundled:
             continue
         cached = cache.read_commit(paths.index_cache_dir, source.name, source.url) is not None
         try:
-            status, tools = _refresh(paths, source, transport)
+            policy.check(source)
+            status, tools = refresh(paths, source, transport)
         except DtmError as exc:
             _explain(exc, source, cached)
             results.append(UpdateResult(source, "failed", error=exc))
@@ -192,12 +220,19 @@ def load_registry(paths: DtmPaths, *, environ: Mapping[str, str] | None = None) 
     """Merge every index from the cache, offline; the first index (by precedence) wins a name.
 
     A remote index never fetched is skipped and a local one that cannot be read falls back to
-    its cached copy; both leave a line in ``Registry.warnings``.
+    its cached copy; both leave a line in ``Registry.warnings``. An index the policy forbids is
+    refused, except the bundled one, which is left out: it cannot be removed.
     """
+    from .policy import load_policy
+
+    policy = load_policy(paths, environ)
     layers: list[Mapping[str, ToolEntry]] = []
     dependents: dict[str, Mapping[str, Sequence[str]]] = {}
     warnings: list[str] = []
     for source in list_sources(paths, environ=environ):
+        if source.bundled and not policy.allows(source):
+            continue
+        policy.check(source)
         loaded = _load_source(paths, source, warnings)
         if loaded is not None:
             layers.append(loaded[0])
@@ -217,100 +252,27 @@ def _load_source(paths: DtmPaths, source: Source, warnings: list[str]) -> Loaded
     from . import cache  # here: the bundled index alone (the usual case) needs no cache
 
     cached = cache.open_index(paths.index_cache_dir, source.name, source.url)
+    if cached is not None and not verified_with_key(source, cached.meta):
+        if source.remote:
+            warnings.append(f"index '{source.name}' ({source.url}): the cached copy was not "
+                            "verified with its trusted key; run 'dtm update'")
+            return None
+        cached = None
     if source.remote:
         if cached is None:
             warnings.append(cache.describe_missing(paths.index_cache_dir, source.name, source.url))
             return None
         return cached.entries, cached.dependents
-    if cached is not None and _unchanged_local(source, cached.meta):
+    if cached is not None and unchanged_local(source, cached.meta):
         return cached.entries, cached.dependents
     try:
-        return _read_local(paths, source, store_quietly=True)[1]
+        return read_local(paths, source, store_quietly=True)[1]
     except DtmError as exc:
         if cached is None:
             _explain(exc, source, cached=False)
             raise
         warnings.append(f"{exc.message}; using the copy cached at {cached.meta.get('fetched_at')}")
         return cached.entries, cached.dependents
-
-
-def _refresh(
-    paths: DtmPaths, source: Source, transport: httpx.BaseTransport | None
-) -> tuple[str, int]:
-    """Bring one index's cache up to date; return its status and number of tools."""
-    from . import cache
-
-    cache_dir = paths.index_cache_dir
-    meta = cache.read_commit(cache_dir, source.name, source.url)
-    if meta is not None and not cache.intact(cache_dir, meta):
-        # Fetch or read it again in full: a 304 or an unchanged file would keep the damage.
-        meta = None
-    if not source.remote:
-        if meta is not None and _unchanged_local(source, meta):
-            return "unchanged", int(meta.get("tools", 0))
-        digest, (entries, _) = _read_local(paths, source, store_quietly=False)
-    else:
-        headers: dict[str, str] = {}
-        if meta is not None:
-            if meta.get("etag"):
-                headers["If-None-Match"] = meta["etag"]
-            if meta.get("last_modified"):
-                headers["If-Modified-Since"] = meta["last_modified"]
-        from .fetch import http_get
-
-        status, body, reply = http_get(source.name, source.url, headers, transport)
-        if status == 304 and meta is not None:
-            cache.touch(cache_dir, source.name, meta)
-            return "unchanged", int(meta.get("tools", 0))
-        validators = {"etag": reply.get("etag"), "last_modified": reply.get("last-modified")}
-        digest, (entries, _) = _store(paths, source, body, validators, quietly=False)
-    unchanged = meta is not None and meta.get("sha256") == digest
-    return ("unchanged" if unchanged else "updated"), len(entries)
-
-
-def _read_local(paths: DtmPaths, source: Source, *, store_quietly: bool) -> tuple[str, Loaded]:
-    path = source.local_path
-    try:
-        # stat before reading: if the file changes in between, the next run sees a new mtime.
-        stat = path.stat()
-        body = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(
-            f"index '{source.name}': cannot read {path}: {exc.strerror or type(exc).__name__}",
-            hint=f"check the path, or remove the index with 'dtm registry remove {source.name}'",
-        ) from exc
-    extra = {"mtime_ns": stat.st_mtime_ns, "size": stat.st_size}
-    return _store(paths, source, body, extra, quietly=store_quietly)
-
-
-def _store(
-    paths: DtmPaths, source: Source, body: bytes, extra: Mapping[str, Any], *, quietly: bool
-) -> tuple[str, Loaded]:
-    """Validate ``body`` and cache it; return its sha256 and the entries to use now."""
-    from . import cache
-
-    data = decode_index(body, name=source.name)
-    validate_index(data, name=source.name)
-    entries = parse_index(data, name=source.name, validate=False)
-    try:
-        cache_dir = paths.ensure(paths.index_cache_dir)
-        meta, dependents = cache.store(
-            cache_dir, source.name, source.url, body, data["tools"], entries, extra
-        )
-    except OSError:
-        if not quietly:
-            raise
-        # A read-only cache must not stop `dtm search`: the file validated, use it uncached.
-        return "", (entries, dependents_when_needed(entries))
-    return str(meta["sha256"]), (entries, dependents)
-
-
-def _unchanged_local(source: Source, meta: Mapping[str, Any]) -> bool:
-    try:
-        stat = source.local_path.stat()
-    except OSError:
-        return False
-    return meta.get("mtime_ns") == stat.st_mtime_ns and meta.get("size") == stat.st_size
 
 
 def _explain(exc: DtmError, source: Source, cached: bool) -> None:
@@ -331,7 +293,12 @@ def _default_source(environ: Mapping[str, str] | None) -> Source:
     env = os.environ if environ is None else environ
     override = env.get(REGISTRY_ENV, "").strip()
     if override:
-        return Source(DEFAULT_NAME, _normalise_location(override), 0)
+        key = env.get(REGISTRY_KEY_ENV, "").strip() or None
+        if key is not None:
+            from .signing import parse_public_key
+
+            key = parse_public_key(key)
+        return Source(DEFAULT_NAME, _normalise_location(override), 0, key=key)
     return Source(DEFAULT_NAME, _BUNDLED_INDEX, 0, bundled=True)
 
 
@@ -360,6 +327,7 @@ def _read_config(paths: DtmPaths) -> list[Source]:
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read: {exc.strerror}") from exc
     hint = "fix the file, or delete it to forget every index added with 'dtm registry add'"
+    expected = '{"name": text, "url": text, "priority": number, "key": text (optional)}'
     try:
         data = json.loads(raw)
     except ValueError as exc:
@@ -374,12 +342,19 @@ def _read_config(paths: DtmPaths) -> list[Source]:
             and isinstance(item.get("name"), str)
             and isinstance(item.get("url"), str)
             and type(item.get("priority", DEFAULT_PRIORITY)) is int
+            and isinstance(item.get("key", ""), str)
         ):
-            raise ConfigError(
-                f'{file}: entry {i}: expected {{"name": text, "url": text, "priority": number}}',
-                hint=hint,
-            )
-        sources.append(Source(item["name"], item["url"], item.get("priority", DEFAULT_PRIORITY)))
+            raise ConfigError(f"{file}: entry {i}: expected {expected}", hint=hint)
+        key = item.get("key") or None
+        if key is not None:
+            from .signing import parse_public_key
+
+            try:
+                key = parse_public_key(key)
+            except InvalidInputError as exc:
+                raise ConfigError(f"{file}: entry {i}: {exc.message}", hint=hint) from None
+        sources.append(Source(item["name"], item["url"], item.get("priority", DEFAULT_PRIORITY),
+                              key=key))
     return sources
 
 
@@ -387,7 +362,8 @@ def _write_config(paths: DtmPaths, sources: list[Source]) -> None:
     from . import cache
 
     paths.ensure(paths.config_dir)
-    data = [{"name": s.name, "url": s.url, "priority": s.priority} for s in sources]
+    data = [{"name": s.name, "url": s.url, "priority": s.priority, **({"key": s.key} if s.key else {})}
+            for s in sources]
     cache.write_atomic(paths.sources_file, (json.dumps(data, indent=2) + "\n").encode())
 
 

@@ -225,7 +225,8 @@ def test_a_broken_sources_file_is_a_config_error(paths: DtmPaths, environ: dict[
     with pytest.raises(ConfigError) as caught:
         list_sources(paths, environ=environ)
     assert caught.value.message == (
-        f'{paths.sources_file}: entry 0: expected {{"name": text, "url": text, "priority": number}}'
+        f'{paths.sources_file}: entry 0: expected {{"name": text, "url": text, "priority": number, '
+        '"key": text (optional)}'
     )
     paths.sources_file.write_text("[\n  {oops}\n]")
     with pytest.raises(ConfigError, match=r":2:4: not valid JSON$"):
