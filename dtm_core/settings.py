@@ -82,12 +82,21 @@ def load_settings(paths: DtmPaths, environ: Mapping[str, str] | None = None) -> 
     import tomllib
 
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{file}:1:1: not UTF-8 text", hint=_HINT) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        # tomllib ends its message with "(at line L, column C)": move that to the front.
-        found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", str(exc))
-        where, reason = (f"{found[1]}:{found[2]}", str(exc)[: found.start()]) if found else ("1:1", str(exc))
-        raise ConfigError(f"{file}:{where}: invalid TOML: {reason}", hint=_HINT) from None
+        raise ConfigError(f"{file}:{_toml_error(str(exc), text)}", hint=_HINT) from None
     return Settings(file, data)
+
+
+def _toml_error(message: str, text: str) -> str:
+    """``LINE:COLUMN: invalid TOML: reason`` from tomllib's "reason (at line L, column C)"."""
+    found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if found:
+        return f"{found[1]}:{found[2]}: invalid TOML: {message[: found.start()]}"
+    reason = message.removesuffix(" (at end of document)")
+    lines = text.split("\n")
+    return f"{len(lines)}:{len(lines[-1]) + 1}: invalid TOML: {reason}"

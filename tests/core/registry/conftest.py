@@ -1,4 +1,5 @@
-"""Fixtures for the registry tests: a temporary dtm home, index builders, a loopback server."""
+"""Fixtures for the registry tests: a temporary dtm home, index builders, a loopback server,
+and a publisher's signing key."""
 
 from __future__ import annotations
 
@@ -99,6 +100,38 @@ def generated_index() -> Callable[[int], dict[str, Any]]:
 
 
 @dataclass
+class Publisher:
+    """An index publisher's ed25519 key pair, made by ``dtm registry keygen``'s own code."""
+
+    private_key: Path
+    public_key: str
+
+    def sign(self, index: Path) -> Path:
+        from dtm_core.registry.signing import sign_index
+
+        return sign_index(index, self.private_key)
+
+
+def _new_publisher(tmp_path: Path, name: str) -> Publisher:
+    from dtm_core.registry.signing import generate_key
+
+    private_key = tmp_path / "keys" / f"{name}.key"
+    private_key.parent.mkdir(exist_ok=True)
+    return Publisher(private_key, generate_key(private_key))
+
+
+@pytest.fixture
+def publisher(tmp_path: Path) -> Publisher:
+    return _new_publisher(tmp_path, "publisher")
+
+
+@pytest.fixture
+def other_publisher(tmp_path: Path) -> Publisher:
+    """A second key pair: signatures made with it must not verify with ``publisher``'s key."""
+    return _new_publisher(tmp_path, "other")
+
+
+@dataclass
 class IndexServer:
     """A real HTTP server on 127.0.0.1 serving one index with ETag and Last-Modified."""
 
@@ -111,6 +144,8 @@ class IndexServer:
     requests: list[dict[str, str]] = field(default_factory=list)
     #: Status of every reply sent, oldest first.
     replies: list[int] = field(default_factory=list)
+    #: Other files served by path (``/index.json.sig``); any other path but the index is a 404.
+    files: dict[str, bytes] = field(default_factory=dict)
 
     def serve(
         self, document: Any, etag: str | None = None, last_modified: str | None = None
@@ -124,6 +159,9 @@ def _handler(state: IndexServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
             state.requests.append({k.lower(): v for k, v in self.headers.items()})
+            if self.path != "/index.json":
+                self._reply_file(state.files.get(self.path))
+                return
             not_modified = (
                 state.etag is not None and self.headers.get("If-None-Match") == state.etag
             ) or (
@@ -144,6 +182,13 @@ def _handler(state: IndexServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def _reply_file(self, body: bytes | None) -> None:
+            state.replies.append(404 if body is None else 200)
+            self.send_response(404 if body is None else 200)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
 
         def log_message(self, format: str, *args: Any) -> None:
             # Keep test output clean; the requests are recorded on the state instead.

@@ -1,0 +1,171 @@
+"""The index policy: ``registry.allowed`` and ``registry.require_signed`` at add, update and read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dtm_core.errors import ConfigError, RefusedError
+from dtm_core.paths import DtmPaths
+from dtm_core.registry import add_source, load_registry, update_sources
+from dtm_core.registry.policy import IndexPolicy, load_policy
+
+from .conftest import Publisher
+
+WriteIndex = Callable[..., Path]
+MakeTool = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def write_settings(paths: DtmPaths) -> Callable[[str], Path]:
+    """Write dtm's settings file in the test's home and return its path."""
+
+    def write(text: str) -> Path:
+        file = Path(paths.settings_file_text)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(text)
+        return file
+
+    return write
+
+
+@pytest.fixture
+def index(write_index: WriteIndex, make_tool: MakeTool) -> Path:
+    return write_index({"forge": make_tool("corp forge")})
+
+
+def test_without_settings_every_index_is_allowed(paths: DtmPaths, environ: dict[str, str]) -> None:
+    assert load_policy(paths, environ) == IndexPolicy(None, False, paths.settings_file_text)
+
+
+def test_adding_an_index_outside_registry_allowed_is_refused(
+    paths: DtmPaths, environ: dict[str, str], index: Path, write_settings: Callable[[str], Path]
+) -> None:
+    settings = write_settings('[registry]\nallowed = ["https://index.example.test/*", "bundled"]\n')
+    with pytest.raises(RefusedError) as caught:
+        add_source(paths, "corp", str(index), environ=environ)
+    assert caught.value.exit_code == 3
+    assert caught.value.message == (
+        f"index 'corp' ({index}) is not allowed by registry.allowed in {settings}"
+    )
+    assert caught.value.hint == (
+        "choose an allowed index, or add a pattern matching its URL to registry.allowed"
+    )
+    assert not paths.sources_file.exists()
+
+
+def test_a_pattern_allows_what_it_matches(
+    paths: DtmPaths, environ: dict[str, str], index: Path, write_settings: Callable[[str], Path]
+) -> None:
+    write_settings(f'registry.allowed = ["{index.parent}/*", "bundled"]\n')
+    add_source(paths, "corp", str(index), environ=environ)
+    registry = load_registry(paths, environ=environ)
+    assert registry.sources == ("corp", "default")
+
+
+def test_an_index_added_before_the_policy_is_refused_at_read_and_update(
+    paths: DtmPaths, environ: dict[str, str], index: Path, write_settings: Callable[[str], Path]
+) -> None:
+    add_source(paths, "corp", str(index), environ=environ)
+    settings = write_settings('[registry]\nallowed = ["bundled"]\n')
+
+    with pytest.raises(RefusedError) as caught:
+        load_registry(paths, environ=environ)
+    assert caught.value.message == (
+        f"index 'corp' ({index}) is not allowed by registry.allowed in {settings}"
+    )
+    assert caught.value.hint == (
+        "remove it with 'dtm registry remove corp', or add a pattern matching its URL to "
+        "registry.allowed"
+    )
+    [result] = update_sources(paths, environ=environ)
+    assert result.status == "failed"
+    assert isinstance(result.error, RefusedError)
+
+
+def test_the_bundled_index_is_left_out_when_not_allowed(
+    paths: DtmPaths, environ: dict[str, str], index: Path, write_settings: Callable[[str], Path]
+) -> None:
+    write_settings(f'[registry]\nallowed = ["{index}"]\n')
+    add_source(paths, "corp", str(index), environ=environ)
+    registry = load_registry(paths, environ=environ)
+    assert registry.sources == ("corp",)
+    assert registry.get("argocd") is None  # only the bundled index lists it
+
+
+def test_dtm_registry_is_subject_to_the_policy(
+    paths: DtmPaths, environ: dict[str, str], index: Path, write_settings: Callable[[str], Path]
+) -> None:
+    write_settings('[registry]\nallowed = ["bundled"]\n')
+    with pytest.raises(RefusedError) as caught:
+        load_registry(paths, environ=dict(environ, DTM_REGISTRY=str(index)))
+    assert caught.value.message.startswith(f"index 'default' ({index}) is not allowed")
+    assert caught.value.hint is not None and caught.value.hint.startswith("unset DTM_REGISTRY")
+
+
+def test_require_signed_refuses_an_index_without_a_key(
+    paths: DtmPaths, environ: dict[str, str], index: Path, write_settings: Callable[[str], Path],
+    publisher: Publisher,
+) -> None:
+    settings = write_settings("[registry]\nrequire_signed = true\n")
+    with pytest.raises(RefusedError) as caught:
+        add_source(paths, "corp", str(index), environ=environ)
+    assert caught.value.message == (
+        f"index 'corp' ({index}) has no trusted key and registry.require_signed is true in {settings}"
+    )
+    assert caught.value.hint == (
+        "pass --key with the publisher's public key, or set registry.require_signed = false"
+    )
+    publisher.sign(index)
+    add_source(paths, "corp", str(index), key=publisher.public_key, environ=environ)
+    # The bundled index ships inside dtm: it needs no key.
+    assert load_registry(paths, environ=environ).sources == ("corp", "default")
+    with pytest.raises(RefusedError, match="has no trusted key") as caught:
+        load_registry(paths, environ=dict(environ, DTM_REGISTRY=str(index)))
+    assert caught.value.hint is not None and caught.value.hint.startswith("set DTM_REGISTRY_KEY")
+
+
+def test_an_index_kept_from_before_require_signed_is_refused(
+    paths: DtmPaths, environ: dict[str, str], index: Path, write_settings: Callable[[str], Path]
+) -> None:
+    add_source(paths, "corp", str(index), environ=environ)
+    write_settings("[registry]\nrequire_signed = true\n")
+    with pytest.raises(RefusedError) as caught:
+        load_registry(paths, environ=environ)
+    assert caught.value.hint == (
+        "'dtm registry remove corp', then add it again with --key and the publisher's public "
+        "key, or set registry.require_signed = false"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "where"),
+    [
+        ('[registry]\nallowed = "https://x.test/*"\n', "registry.allowed must be a list of URL patterns",
+         "2:1"),
+        ("[registry]\n  require_signed = 1\n", "registry.require_signed must be true or false", "2:3"),
+        ("[registry]\nallow = []\n", "registry.allow is not a setting", "2:1"),
+        ("registry = 3\n", "registry must be a table ([registry])", None),
+    ],
+)
+def test_a_malformed_registry_table_is_a_config_error(
+    paths: DtmPaths, environ: dict[str, str], write_settings: Callable[[str], Path],
+    text: str, message: str, where: str | None,
+) -> None:
+    settings = write_settings(text)
+    with pytest.raises(ConfigError) as caught:
+        load_policy(paths, environ)
+    assert caught.value.exit_code == 2
+    assert caught.value.message == (f"{settings}:{where}: {message}" if where else f"{settings}: {message}")
+
+
+def test_bundled_alone_keeps_the_bundled_index(
+    paths: DtmPaths, environ: dict[str, str], write_settings: Callable[[str], Path]
+) -> None:
+    write_settings('[registry]\nallowed = ["bundled"]\n')
+    registry = load_registry(paths, environ=environ)
+    assert registry.sources == ("default",)
+    assert registry.get("argocd") is not None
