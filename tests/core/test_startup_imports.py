@@ -14,7 +14,7 @@ from pathlib import Path
 
 #: Each costs a millisecond or more to import, and searching the bundled index needs none.
 COSTLY = ("dataclasses", "inspect", "pathlib", "packaging", "pluggy", "httpx", "jsonschema",
-          "ruamel", "resolvelib", "filelock")
+          "ruamel", "resolvelib", "filelock", "nacl", "tomllib")
 
 
 def imported(args: list[str], home: Path) -> tuple[set[str], str]:
