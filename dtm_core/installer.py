@@ -278,8 +278,8 @@ def _summarize(action: str, names: Sequence[str], code: int, text: str) -> Insta
         return InstallerError(
             f"hash mismatch for {', '.join(culprits)}: "
             "the file on the package index differs from the registry's sha256",
-            hint="nothing was installed; the index may serve a tampered or rebuilt file. "
-            + _DEBUG_HINT,
+            hint="nothing was installed; the package index may serve a tampered or rebuilt "
+            "file; " + _DEBUG_HINT,
         )
     reason = _last_meaningful_line(text) or f"the installer exited with status {code}"
     return InstallerError(f"could not {action} {', '.join(names)}: {reason}", hint=_DEBUG_HINT)

@@ -12,6 +12,9 @@ the index and installers talk to 127.0.0.1 only. Tests that use these fixtures a
 ``local_pypi`` (session) -> ``str``
     The ``/simple/`` URL of a pypiserver on 127.0.0.1 serving the wheelhouse, with no
     fallback to pypi.org. Pass it as ``index_url=`` or ``DTM_PACKAGE_INDEX_URL``.
+``tampered_pypi`` (session) -> ``str``
+    The same for a compromised mirror: every wheel of the wheelhouse under its own name and
+    version, but with other bytes (so another sha256) than the one ``plugin_wheelhouse`` lists.
 ``throwaway_venv`` (per test) -> ``Path``
     The python of a fresh venv that has pip, the built ``dtm`` wheel (so its ``dtm`` console
     script is ``throwaway_venv.parent / "dtm"``) and no plugin. dtm's dependencies come from
@@ -33,7 +36,9 @@ import sysconfig
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -43,7 +48,7 @@ REPO = Path(__file__).resolve().parents[2]
 PLUGIN_FOLDERS = (
     "dtm_plugins_github", "dtm_plugins_argocd", "dtm_plugins_jenkins", "examples/dtm-plugins-demo",
 )
-E2E_FIXTURES = frozenset({"plugin_wheelhouse", "local_pypi", "throwaway_venv"})
+E2E_FIXTURES = frozenset({"plugin_wheelhouse", "local_pypi", "tampered_pypi", "throwaway_venv"})
 # Built without isolation, so the build backend comes from the dev venv; setuptools ships
 # bdist_wheel itself from 70.1 on (earlier ones need the separate wheel package).
 _BUILD_HINT = "the dev venv needs setuptools>=70.1 (pip install 'setuptools>=70.1')"
@@ -149,8 +154,30 @@ def local_pypi(
 ) -> Iterator[str]:
     """A pypiserver on 127.0.0.1 serving the wheelhouse; yields its ``/simple/`` URL."""
     directory = next(iter(plugin_wheelhouse.values())).path.parent
+    with _pypiserver(directory, tmp_path_factory.mktemp("pypiserver")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def tampered_pypi(
+    plugin_wheelhouse: dict[str, BuiltWheel], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A pypiserver serving a tampered copy of every wheel; yields its ``/simple/`` URL."""
+    directory = tmp_path_factory.mktemp("tampered-wheelhouse")
+    for wheel in plugin_wheelhouse.values():
+        copy = directory / wheel.path.name
+        shutil.copyfile(wheel.path, copy)
+        # Still a valid wheel that installs (an attacker's would), only its bytes differ.
+        with zipfile.ZipFile(copy, "a") as archive:
+            archive.comment = b"tampered on the mirror"
+    with _pypiserver(directory, tmp_path_factory.mktemp("tampered-pypiserver")) as url:
+        yield url
+
+
+@contextmanager
+def _pypiserver(directory: Path, log_dir: Path) -> Iterator[str]:
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("pypiserver") / "pypiserver.log"
+    log_path = log_dir / "pypiserver.log"
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "pypiserver", "run", "-p", str(port), "-i", "127.0.0.1",

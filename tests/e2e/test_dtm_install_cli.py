@@ -79,6 +79,24 @@ def test_install_fetches_the_missing_plugin_hash_checked_and_runs_it(
     assert [(p["distribution"], p["status"]) for p in plugins] == [("dtm-plugins-demo", "ok")]
 
 
+def test_a_tampered_wheel_on_the_package_index_is_refused_in_one_line(
+        throwaway_venv: Path, env: dict[str, str], tampered_pypi: str) -> None:
+    # A compromised mirror: same names and versions, other bytes, its own hashes advertised.
+    mirror = dict(env, DTM_PACKAGE_INDEX_URL=tampered_pypi)
+    result = _dtm(throwaway_venv, mirror, "install", "demo-app", "-y")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-2:] == [
+        "error: hash mismatch for dtm-plugins-demo: the file on the package index differs from "
+        "the registry's sha256",
+        "hint: nothing was installed; the package index may serve a tampered or rebuilt file; "
+        "run again with --debug to see the full installer log",
+    ]
+    assert "Traceback" not in result.stderr
+    assert json.loads(_dtm(throwaway_venv, env, "plugins", "-o", "json").stdout) == []
+    assert json.loads(_dtm(throwaway_venv, env, "list", "-o", "json").stdout) == []
+    assert json.loads(_dtm(throwaway_venv, env, "history", "-o", "json").stdout) == []
+
+
 def test_argocd_plugin_is_installed_hash_checked_and_installs_into_the_cluster(
         throwaway_venv: Path, env: dict[str, str], tmp_path: Path) -> None:
     if not ARGOCD_MANIFEST.exists():
