@@ -12,7 +12,8 @@ when there is one, ``hint: <fix>``. A traceback is shown only with ``--debug``.
     │   ├── RegistryIndexError     exit 2  a registry index is malformed (names the JSON path)
     │   ├── OptionError            exit 2  a tool option fails its schema (names the option path)
     │   └── UnknownToolError       exit 2  no index lists the tool
-    ├── RefusedError               exit 3  dtm refuses: a dependent needs it, it is held …
+    ├── RefusedError               exit 3  dtm refuses: a dependent needs it, it is held, an
+    │                                      index's signature fails, the index policy forbids …
     │   └── ConflictError          exit 3  the resolver found no consistent set of versions
     ├── LockTimeoutError           exit 4  another dtm run holds the state lock
     ├── InterruptedTransactionError exit 5 an earlier run was interrupted; run `dtm recover`
@@ -123,7 +124,7 @@ EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "an operation failed (plugin call, network, installer)",
     2: "usage error or invalid input (option, version, config, index)",
-    3: "refused or conflict (dependents, holds, unsatisfiable versions)",
+    3: "refused or conflict (dependents, holds, unsatisfiable versions, index signature or policy)",
     4: "timed out waiting for the state lock",
     5: "an interrupted transaction must be recovered first (`dtm recover`)",
     6: "aborted at the confirmation prompt",
