@@ -103,10 +103,12 @@ def describe_missing(cache_dir: Path, name: str, url: str) -> str:
         meta = None
     except (OSError, ValueError):
         meta = {"url": url}
+    from .fetch import shown
+
     # A record of another URL is another index's; one of this URL was unusable as it is.
     if isinstance(meta, dict) and meta.get("url") == url:
-        return f"index '{name}' ({url}): the cached copy is damaged; run 'dtm update'"
-    return f"index '{name}' ({url}) has not been fetched yet; run 'dtm update'"
+        return f"index '{name}' ({shown(url)}): the cached copy is damaged; run 'dtm update'"
+    return f"index '{name}' ({shown(url)}) has not been fetched yet; run 'dtm update'"
 
 
 def intact(cache_dir: Path, meta: Mapping[str, Any]) -> bool:

@@ -13,7 +13,7 @@ from ..errors import NetworkError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["http_get", "http_get_signature"]
+__all__ = ["http_get", "http_get_signature", "shown"]
 
 _CONNECT_TIMEOUT = 5.0
 _READ_TIMEOUT = 30.0
@@ -65,9 +65,16 @@ def http_get(
             return response.status_code, response.content, response.headers
         reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
     raise NetworkError(
-        f"could not fetch index '{name}' from {url}: {reason}",
+        f"could not fetch index '{name}' from {shown(url)}: {reason}",
         hint="check the URL or your network",
     )
+
+
+def shown(url: str) -> str:
+    """``url`` as messages show it: an index URL may carry a token (``https://user:TOKEN@…``)."""
+    from ..installer import mask_credentials
+
+    return mask_credentials(url)
 
 
 def _first_line(exc: Exception) -> str:

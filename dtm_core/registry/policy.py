@@ -57,6 +57,7 @@ class IndexPolicy(Frozen):
 
     def check(self, source: Source, *, adding: bool = False) -> None:
         """Refuse ``source`` (RefusedError, exit 3) if the policy forbids using it."""
+        from .fetch import shown
         from .sources import REGISTRY_ENV
 
         if not self.allows(source):
@@ -67,7 +68,7 @@ class IndexPolicy(Frozen):
             else:
                 fix = f"remove it with 'dtm registry remove {source.name}'"
             raise RefusedError(
-                f"index '{source.name}' ({source.url}) is not allowed by registry.allowed "
+                f"index '{source.name}' ({shown(source.url)}) is not allowed by registry.allowed "
                 f"in {self.file}",
                 hint=f"{fix}, or add a pattern matching its URL to registry.allowed",
             )
@@ -80,7 +81,7 @@ class IndexPolicy(Frozen):
                 fix = (f"'dtm registry remove {source.name}', then add it again with --key and "
                        "the publisher's public key")
             raise RefusedError(
-                f"index '{source.name}' ({source.url}) has no trusted key and "
+                f"index '{source.name}' ({shown(source.url)}) has no trusted key and "
                 f"registry.require_signed is true in {self.file}",
                 hint=f"{fix}, or set registry.require_signed = false",
             )

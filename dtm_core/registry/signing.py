@@ -136,7 +136,9 @@ def verify_index(name: str, url: str, body: bytes, signature: bytes | None, publ
 
     Called before the body is decoded: nothing an unverified index says is ever parsed.
     """
-    where = signature_location(url)
+    from .fetch import shown
+
+    where = shown(signature_location(url))
     fix = "ask the index's publisher to sign it with 'dtm registry sign'"
     if signature is None:
         raise RefusedError(f"index '{name}' has a trusted key but no signature at {where}", hint=fix)

@@ -254,7 +254,9 @@ def _load_source(paths: DtmPaths, source: Source, warnings: list[str]) -> Loaded
     cached = cache.open_index(paths.index_cache_dir, source.name, source.url)
     if cached is not None and not verified_with_key(source, cached.meta):
         if source.remote:
-            warnings.append(f"index '{source.name}' ({source.url}): the cached copy was not "
+            from .fetch import shown
+
+            warnings.append(f"index '{source.name}' ({shown(source.url)}): the cached copy was not "
                             "verified with its trusted key; run 'dtm update'")
             return None
         cached = None

@@ -10,7 +10,7 @@ import pytest
 
 from dtm_core.errors import ConfigError, RefusedError
 from dtm_core.paths import DtmPaths
-from dtm_core.registry import add_source, load_registry, update_sources
+from dtm_core.registry import add_source, load_registry, remove_source, update_sources
 from dtm_core.registry.policy import IndexPolicy, load_policy
 
 from .conftest import Publisher
@@ -84,6 +84,22 @@ def test_an_index_added_before_the_policy_is_refused_at_read_and_update(
     [result] = update_sources(paths, environ=environ)
     assert result.status == "failed"
     assert isinstance(result.error, RefusedError)
+    # The way out the hint names still works under the policy.
+    remove_source(paths, "corp")
+    assert load_registry(paths, environ=environ).sources == ("default",)
+
+
+def test_a_refusal_masks_a_token_in_the_index_url(
+    paths: DtmPaths, environ: dict[str, str], write_settings: Callable[[str], Path]
+) -> None:
+    write_settings('[registry]\nallowed = ["bundled"]\n')
+    with pytest.raises(RefusedError) as caught:
+        add_source(paths, "corp", "https://alice:s3cret-token@index.example.test/index.json",
+                   environ=environ)
+    assert "s3cret-token" not in caught.value.message
+    assert caught.value.message.startswith(
+        "index 'corp' (https://alice:***@index.example.test/index.json) is not allowed"
+    )
 
 
 def test_the_bundled_index_is_left_out_when_not_allowed(
