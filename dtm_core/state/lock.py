@@ -7,23 +7,20 @@ import getpass
 import json
 import os
 import socket
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import filelock
 
-from ..errors import LockTimeoutError
 from .model import now
 from .store import LockHolder
+from .waiting import OnWait, lock_timeout_error, start_waiting
 
 __all__ = ["StateLock", "read_holder"]
 
 #: How often a waiting run retries the lock; dtm runs are long, but tests hand it over often.
 POLL_INTERVAL = 0.02
-
-OnWait = Callable[[LockHolder | None], None]
 
 
 def holder_path(lock_path: Path) -> Path:
@@ -76,7 +73,7 @@ class StateLock:
         """Take the lock, waiting up to ``timeout`` seconds (0: not at all; negative: forever).
 
         When another run holds it, ``on_wait`` is called once with that run's holder record
-        (None when it cannot be read) before waiting starts.
+        (None when none could be named: see :mod:`.waiting`) before waiting starts.
         """
         if self._held:
             # filelock would nest silently and a single release would then keep the lock.
@@ -85,16 +82,7 @@ class StateLock:
         try:
             self._lock.acquire(timeout=0)
         except filelock.Timeout:
-            holder = read_holder(self.path)
-            if on_wait is not None:
-                on_wait(holder)
-            if timeout == 0:
-                raise _timeout_error(holder) from None
-            try:
-                self._lock.acquire(timeout=timeout, poll_interval=POLL_INTERVAL)
-            except filelock.Timeout:
-                # Name whoever holds it now: the first holder may have finished meanwhile.
-                raise _timeout_error(read_holder(self.path) or holder) from None
+            self._wait(timeout, on_wait)
         try:
             self._write_holder(command)
         except BaseException:
@@ -102,6 +90,35 @@ class StateLock:
             raise
         self._held = True
         return self
+
+    def _wait(self, timeout: float, on_wait: OnWait | None) -> None:
+        waiting = start_waiting(self._try_acquire, self.live_holder, timeout, on_wait)
+        if waiting is None:
+            return
+        remaining, holder = waiting
+        try:
+            self._lock.acquire(timeout=remaining, poll_interval=POLL_INTERVAL)
+        except filelock.Timeout:
+            # Name whoever holds it now: the first holder may have finished meanwhile.
+            raise lock_timeout_error(self.live_holder() or holder) from None
+
+    def _try_acquire(self) -> bool:
+        try:
+            self._lock.acquire(timeout=0)
+        except filelock.Timeout:
+            return False
+        return True
+
+    def live_holder(self) -> LockHolder | None:
+        """The recorded holder, unless it is a run on this host that no longer exists.
+
+        A killed run leaves its record behind until the next holder replaces it, just after
+        winning the lock: a waiter looking in between must not name the dead run.
+        """
+        holder = read_holder(self.path)
+        if holder is None or holder.host != socket.gethostname() or _alive(holder.pid):
+            return holder
+        return None
 
     def release(self) -> None:
         if not self._held:
@@ -143,9 +160,11 @@ class StateLock:
         os.replace(tmp, self.holder_file)
 
 
-def _timeout_error(holder: LockHolder | None) -> LockTimeoutError:
-    who = holder.describe() if holder is not None else "holder unknown"
-    return LockTimeoutError(
-        f"another dtm run holds the state lock: {who}",
-        hint="wait for it to finish, or pass a longer --lock-timeout",
-    )
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, as another user
+        return True
+    return True

@@ -21,9 +21,10 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DtmError, InvalidInputError, LockTimeoutError, NetworkError, RefusedError
+from ..errors import DtmError, InvalidInputError, NetworkError, RefusedError
 from . import pgschema
 from .local import STATE_SCHEMA_VERSION, migrate
+from .waiting import lock_timeout_error, start_waiting
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -166,24 +167,25 @@ class PostgresStateStore:
                  on_wait: Callable[[LockHolder | None], None] | None) -> None:
         import psycopg
 
-        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-        if not (row and row[0]):
-            holder = self._holder(conn, key)
-            if on_wait is not None:
-                on_wait(holder)
-            if timeout == 0:
-                raise _timeout_error(holder)
+        def try_lock() -> bool:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            return bool(row and row[0])
+
+        waiting = None if try_lock() else start_waiting(
+            try_lock, lambda: self._holder(conn, key), timeout, on_wait)
+        if waiting is not None:
+            remaining, holder = waiting
             # Waiting in the server rather than polling: it wakes us the moment the holder
             # lets go or dies, and lock_timeout (0: none) bounds the wait -- alone, so that a
             # statement_timeout set for the role cannot cut --lock-timeout short.
-            millis = 0 if timeout < 0 else max(1, math.ceil(timeout * 1000))
+            millis = 0 if remaining < 0 else max(1, math.ceil(remaining * 1000))
             conn.execute("SELECT set_config('lock_timeout', %s, false), "
                          "set_config('statement_timeout', '0', false)", (str(millis),))
             try:
                 conn.execute("SELECT pg_advisory_lock(%s)", (key,))
             except psycopg.errors.LockNotAvailable:
                 # Name whoever holds it now: the first holder may have finished meanwhile.
-                raise _timeout_error(self._holder(conn, key) or holder) from None
+                raise lock_timeout_error(self._holder(conn, key) or holder) from None
             finally:
                 conn.execute("RESET lock_timeout")
                 conn.execute("RESET statement_timeout")
@@ -349,11 +351,3 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return "unknown"
-
-
-def _timeout_error(holder: LockHolder | None) -> LockTimeoutError:
-    who = holder.describe() if holder is not None else "holder unknown"
-    return LockTimeoutError(
-        f"another dtm run holds the state lock: {who}",
-        hint="wait for it to finish, or pass a longer --lock-timeout",
-    )
