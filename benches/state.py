@@ -1,14 +1,17 @@
-"""State at scale: ``dtm list`` with many recorded instances, and the cost of one state commit."""
+"""State at scale: ``dtm list`` with many recorded instances, and the cost of one state commit
+in each backend (the local file, and PostgreSQL when it is installed)."""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 
 from dtm_core.paths import resolve_paths
 from dtm_core.registry.sources import BUNDLED_INDEX
-from dtm_core.state import LocalStateStore, State
+from dtm_core.state import LocalStateStore, State, StateStore
 
 from .generate import big_state
 from .harness import Command, Context, Row, Samples, time_call
@@ -16,6 +19,7 @@ from .harness import Command, Context, Row, Samples, time_call
 LIST_EMPTY = "dtm list, empty state"
 LIST_MANY = "dtm list, 1,000 instances"
 COMMIT = "state load + commit, 10,000 instances"
+COMMIT_POSTGRES = "state load + commit, 10,000 instances, PostgreSQL"
 LISTED = 1_000
 COMMITTED = 10_000
 
@@ -39,27 +43,65 @@ def commands(ctx: Context) -> list[Command]:
     ]
 
 
-def commit_cost(ctx: Context, instances: int) -> Samples:
-    """Load then commit the whole document, as every transaction step does (fsyncs included)."""
-    store = _store(ctx.home(f"commit-{instances}"))
+def commit_cost(store: StateStore, instances: int, reps: int) -> Samples:
+    """Load then commit the whole document, as every transaction step does: under the lock
+    (PostgreSQL: through the lock's connection), fsyncs included."""
     store.commit(big_state(instances, _bundled_tools()) if instances else State())
+    with store.lock(command="python -m benches", timeout=0):
+        return time_call(lambda: None, lambda _: store.commit(store.load()), reps=reps)
 
-    def cycle(_: object) -> None:
-        store.commit(store.load())
 
-    return time_call(lambda: None, cycle, reps=ctx.settings.inprocess_reps)
+def _tests_postgres() -> ModuleType:
+    """tests/postgres.py: the throwaway PostgreSQL server the tests start (initdb and pg_ctl
+    in a temporary directory), reused here."""
+    tests = str(Path(__file__).resolve().parents[1] / "tests")
+    if tests not in sys.path:
+        sys.path.append(tests)
+    import postgres  # type: ignore[import-not-found,unused-ignore]
+
+    return postgres  # type: ignore[no-any-return,unused-ignore]
+
+
+def postgres_row(ctx: Context, local: Samples) -> Row:
+    """The PostgreSQL store's commit cost against its own empty state; skipped, never failed,
+    where PostgreSQL, psycopg or the tests' helpers are missing."""
+    try:
+        import psycopg
+
+        postgres = _tests_postgres()
+    except ImportError as missing:
+        return Row(COMMIT_POSTGRES, notes=[f"skipped: {missing.name} is not installed"])
+    from dtm_core.state import PostgresStateStore
+
+    reps = ctx.settings.inprocess_reps
+    try:
+        # Durable, unlike the tests' server: the local store's figure includes its fsyncs too.
+        with postgres.throwaway_server(durable=True) as server:
+            empty = commit_cost(PostgresStateStore(server.create_database()), 0, reps)
+            full = commit_cost(PostgresStateStore(server.create_database()), COMMITTED, reps)
+    except postgres.PostgresUnavailable as unavailable:
+        return Row(COMMIT_POSTGRES, notes=[f"skipped: {unavailable}"])
+    except (RuntimeError, OSError, psycopg.Error) as failed:  # installed, but would not run
+        return Row(COMMIT_POSTGRES, error=str(failed).strip().splitlines()[0])
+    return Row(COMMIT_POSTGRES, full, "empty", empty, notes=[
+        f"in-process against a throwaway server on loopback (fsync on), {full.median / local.median:.2f}x "
+        "the local file; each commit is one UPDATE of the workspace's json document, loaded and "
+        "committed through the lock's connection; no target yet (issue 9)"])
 
 
 def rows(ctx: Context, measured: Mapping[str, Samples], errors: Mapping[str, str]) -> list[Row]:
-    commit = commit_cost(ctx, COMMITTED)
-    megabytes = _store(ctx.home(f"commit-{COMMITTED}")).path.stat().st_size / 1e6
+    reps = ctx.settings.inprocess_reps
+    local = _store(ctx.home(f"commit-{COMMITTED}"))
+    commit = commit_cost(local, COMMITTED, reps)
+    megabytes = local.path.stat().st_size / 1e6
     return [
         Row(LIST_EMPTY, measured.get(LIST_EMPTY), error=errors.get(LIST_EMPTY, "")),
         Row(LIST_MANY, measured.get(LIST_MANY), "empty", measured.get(LIST_EMPTY),
             error=errors.get(LIST_MANY, ""),
             notes=[f"{LISTED:,} instances of the bundled tools and a journal of {LISTED // 10} "
                    "transactions of 10 steps; no target yet (issue 9)"]),
-        Row(COMMIT, commit, "empty", commit_cost(ctx, 0),
+        Row(COMMIT, commit, "empty", commit_cost(_store(ctx.home("commit-0")), 0, reps),
             notes=[f"in-process, {megabytes:.1f} MB state file; each commit writes a temporary "
                    "file, fsyncs it, links a backup and renames; no target yet (issue 9)"]),
+        postgres_row(ctx, commit),
     ]

@@ -99,8 +99,8 @@ class PostgresServer:
             log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise RuntimeError(f"{args[0]} failed ({done.returncode}):\n{done.stdout}{done.stderr}{log}")
 
-    def start(self) -> None:
-        # No fsync and no durability: a test cluster is thrown away, and this halves its time.
+    def start(self, *, durable: bool = False) -> None:
+        """Create and start the cluster; ``durable`` keeps PostgreSQL's flushes to disk on."""
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--locale=C", "--no-sync")
         self.port = _free_port()
@@ -108,11 +108,11 @@ class PostgresServer:
             "listen_addresses": "'127.0.0.1'",
             "port": str(self.port),
             "unix_socket_directories": f"'{self.root}'",
-            "fsync": "off",
-            "synchronous_commit": "off",
-            "full_page_writes": "off",
             "max_connections": "200",
         }
+        if not durable:
+            # A test cluster is thrown away, and this halves its time; benchmarks keep them.
+            settings.update(fsync="off", synchronous_commit="off", full_page_writes="off")
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.writelines(f"{name} = {value}\n" for name, value in settings.items())
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
@@ -134,22 +134,25 @@ class PostgresServer:
         return self.url(name)
 
 
+class PostgresUnavailable(Exception):
+    """No throwaway server can run here; the message says why."""
+
+
 @contextlib.contextmanager
-def running_server() -> Iterator[PostgresServer]:
-    """Start a server for the ``with`` block, or skip (with the reason) when none can run."""
+def throwaway_server(*, durable: bool = False) -> Iterator[PostgresServer]:
+    """Start a server for the ``with`` block; raise :class:`PostgresUnavailable` when none can
+    run. For scripts (the benchmarks); tests use :func:`running_server`."""
     bindir = find_bindir()
     if bindir is None or not (bindir / "initdb").exists():
-        skipped_because.append(NOT_INSTALLED)
-        pytest.skip(NOT_INSTALLED)
+        raise PostgresUnavailable("PostgreSQL is not installed")
     run_as = None
     if os.geteuid() == 0:
         try:
             run_as = pwd.getpwnam("postgres")
         except KeyError:
-            reason = ("PostgreSQL is installed but there is no 'postgres' user to run it as "
-                      "(initdb refuses root): the PostgreSQL state tests are skipped")
-            skipped_because.append(reason)
-            pytest.skip(reason)
+            raise PostgresUnavailable(
+                "PostgreSQL is installed but there is no 'postgres' user to run it as "
+                "(initdb refuses root)") from None
     # Not pytest's tmp_path: its parents are private to the user running pytest, and the
     # server may run as another one.
     root = Path(tempfile.mkdtemp(prefix="dtm-pg-"))
@@ -157,13 +160,25 @@ def running_server() -> Iterator[PostgresServer]:
         os.chown(root, run_as.pw_uid, run_as.pw_gid)
     server = PostgresServer(bindir, root, run_as)
     try:
-        server.start()
+        server.start(durable=durable)
         yield server
     finally:
         try:
             server.stop()
         finally:
             shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_server() -> Iterator[PostgresServer]:
+    """Start a server for the ``with`` block, or skip (with the reason) when none can run."""
+    try:
+        with throwaway_server() as server:
+            yield server
+    except PostgresUnavailable as unavailable:
+        reason = f"{unavailable}: the PostgreSQL state tests are skipped"
+        skipped_because.append(reason)
+        pytest.skip(reason)
 
 
 #: The session's one server, shared by every conftest that imports the fixture (each import

@@ -27,6 +27,7 @@ ROWS = (
     "dtm list, empty state",
     "dtm list, 1,000 instances",
     "state load + commit, 10,000 instances",
+    "state load + commit, 10,000 instances, PostgreSQL",
     "apply 50 instances, 5 levels, 0.2 s each",
     "no-op plan, 200 instances, 0.05 s reads",
 )
