@@ -79,9 +79,7 @@ class StateLock:
             # filelock would nest silently and a single release would then keep the lock.
             raise RuntimeError(f"state lock {self.path} is already held here; it is not re-entrant")
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            self._lock.acquire(timeout=0)
-        except filelock.Timeout:
+        if not self._try_acquire():
             self._wait(timeout, on_wait)
         try:
             self._write_holder(command)
