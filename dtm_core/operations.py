@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import DtmError, OperationError
+from .errors import DtmError, OperationError, OptionError
 from .options import Option, validate_options
 from .secrets import Secret, SecretRef, SecretResolver, resolve_secret
 from .sourcecontrol import SourceControl
@@ -47,6 +47,23 @@ def _reveal(options: Sequence[Option], values: Mapping[str, Any],
         elif opt.type == "object" and isinstance(value, Mapping):
             result[opt.name] = _reveal(opt.fields, value, resolvers)
     return result
+
+
+def _unresolvable_secret(value: Any, path: str, resolvers: Mapping[str, SecretResolver]) -> str | None:
+    """The path of the first secret reference in ``value`` whose scheme no resolver knows."""
+    if isinstance(value, SecretRef):
+        return None if value.scheme in resolvers else path
+    if isinstance(value, Mapping):
+        children = [(f"{path}.{key}", child) for key, child in value.items()]
+    elif isinstance(value, list):
+        children = [(f"{path}[{index}]", child) for index, child in enumerate(value)]
+    else:
+        return None
+    for where, child in children:
+        found = _unresolvable_secret(child, where, resolvers)
+        if found:
+            return found
+    return None
 
 
 @dataclass(frozen=True)
@@ -85,7 +102,17 @@ class ToolRunner:
     def check_options(self, options: Mapping[str, Any], address: str) -> dict[str, Any]:
         """Validate user options; the result is storable (secret references as strings)."""
         try:
-            checked: dict[str, Any] = storable(validate_options(self.kind.options, options))
+            validated = validate_options(self.kind.options, options)
+            unresolvable = _unresolvable_secret(validated, "options", self.resolvers)
+            if unresolvable:
+                # "admin:<token>" parses as a reference of scheme "admin": a pasted secret must be
+                # refused before it is stored or shown, and never quoted in the message.
+                raise OptionError(
+                    f"{unresolvable}: not a secret reference dtm can resolve (unknown scheme)",
+                    hint="give the secret as a reference: " + ", ".join(f"{scheme}:..." for scheme
+                                                                      in sorted(self.resolvers))
+                    + "; a secret itself belongs in an environment variable or a file")
+            checked: dict[str, Any] = storable(validated)
             return checked
         except DtmError as exc:
             exc.message = f"{address}: {exc.message}"

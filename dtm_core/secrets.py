@@ -119,8 +119,9 @@ def resolve_secret(ref: SecretRef, resolvers: Mapping[str, SecretResolver]) -> S
     resolver = resolvers.get(ref.scheme)
     if resolver is None:
         known = ", ".join(sorted(resolvers))
+        # Not quoted: text that only looks like a reference ("admin:<token>") may be the secret.
         raise InvalidInputError(
-            f"unknown secret scheme {ref.scheme!r} in {ref}",
+            "a secret reference has an unknown scheme (the part before ':')",
             hint=f"use one of: {known}",
         )
     return Secret(resolver(ref.target), ref)
