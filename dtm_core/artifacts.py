@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import InvalidInputError, NetworkError, OperationError, RefusedError
+from .paths import make_private_dirs
 
 _CONNECT_TIMEOUT = 10.0
 
@@ -78,7 +79,7 @@ def _cache_file(cache_dir: Path | None, digest: str | None) -> Path | None:
 def _store(path: Path, data: bytes) -> None:
     """Write atomically: a run killed mid-write leaves no half file under the digest's name."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(path.parent)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -75,8 +75,27 @@ class DtmPaths(Frozen):
         return _path(os.path.join(self._cache, "indexes"))
 
     def ensure(self, directory: Path) -> Path:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return directory
+        return make_private_dirs(directory)
+
+
+def make_private_dirs(directory: Path) -> Path:
+    """Create ``directory`` and every missing parent with owner-only access (0700); return it.
+
+    ``mkdir(parents=True, mode=0o700)`` gives the mode to the last directory only: dtm's own
+    data and cache roots, made on the way to ``state/`` or ``artifacts/``, would be 0755 under
+    the usual umask. The XDG base directory spec asks for 0700 for the parents too.
+    """
+    missing = []
+    current = directory
+    while not current.is_dir() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:  # another dtm run made it first
+            pass
+    return directory
 
 
 def _path(text: str) -> Path:

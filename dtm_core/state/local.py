@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInputError, RefusedError
+from ..paths import make_private_dirs
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -204,7 +205,7 @@ class LocalStateStore:
             raise
 
     def _ensure_directory(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(self.directory)
 
     def _temp_path(self) -> Path:
         return self.directory / f".{STATE_FILE}.{os.getpid()}.{os.urandom(6).hex()}.tmp"

@@ -13,6 +13,7 @@ from typing import Any
 
 import filelock
 
+from ..paths import make_private_dirs
 from .model import now
 from .store import LockHolder
 from .waiting import OnWait, lock_timeout_error, start_waiting
@@ -78,7 +79,7 @@ class StateLock:
         if self._held:
             # filelock would nest silently and a single release would then keep the lock.
             raise RuntimeError(f"state lock {self.path} is already held here; it is not re-entrant")
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(self.path.parent)
         if not self._try_acquire():
             self._wait(timeout, on_wait)
         try:
