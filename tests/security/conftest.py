@@ -56,6 +56,13 @@ class Run:
         return f"dtm {' '.join(self.args)} (exit {self.exit_code})\n{self.stdout}{self.stderr}"
 
 
+def run_dtm(args: tuple[str, ...], env: dict[str, str], cwd: Path) -> Run:
+    """The real ``dtm`` executable of this venv, in a process of its own."""
+    done = subprocess.run([str(DTM), *args], capture_output=True, text=True, env=env, cwd=cwd,
+                          stdin=subprocess.DEVNULL, timeout=300, check=False)
+    return Run(args, done.returncode, done.stdout, done.stderr)
+
+
 @dataclass
 class CanaryWorld:
     home: Path
@@ -75,9 +82,7 @@ class CanaryWorld:
     written_by_user: set[Path] = field(default_factory=set)
 
     def run(self, *args: str) -> Run:
-        done = subprocess.run([str(DTM), *args], capture_output=True, text=True, env=self.env,
-                              cwd=self.workdir, stdin=subprocess.DEVNULL, timeout=300, check=False)
-        run = Run(args, done.returncode, done.stdout, done.stderr)
+        run = run_dtm(args, self.env, self.workdir)
         self.runs.append(run)
         return run
 
