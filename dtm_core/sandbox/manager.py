@@ -160,7 +160,8 @@ class SandboxManager:
         from filelock import FileLock, Timeout
 
         self.paths.ensure(self.paths.data_dir)
-        lock = FileLock(str(self.layout.lock), timeout=timeout + 5)
+        # Owner-only like the state lock: another user must not be able to hold up our sandbox.
+        lock = FileLock(str(self.layout.lock), timeout=timeout + 5, mode=0o600)
 
         class Held:
             def __enter__(self) -> None:

@@ -1,4 +1,5 @@
-"""Regression: dtm's data and cache roots, made on the way to ``state/`` and ``artifacts/``, were 0755.
+"""Regression: dtm's data and cache roots, made on the way to ``state/`` and ``artifacts/``, were 0755,
+and the sandbox lock 0644.
 
 Found by the canary run (test_secret_canaries.py); run here in-process against the test plugin.
 """
@@ -27,3 +28,10 @@ def test_make_private_dirs_leaves_existing_parents_alone(tmp_path: Path) -> None
     assert made.is_dir()
     assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
     assert {oct(stat.S_IMODE(path.stat().st_mode)) for path in (tmp_path / "a", made)} == {"0o700"}
+
+
+def test_the_sandbox_lock_is_owner_only(dtm: DtmHarness) -> None:
+    # Found by the canary run too: 0644, where the state lock beside it is 0600.
+    assert dtm.run("sandbox", "down").exit_code == 0  # takes the lock even with no sandbox running
+
+    assert stat.S_IMODE((dtm.home / "data" / "sandbox.lock").stat().st_mode) == 0o600
