@@ -3,8 +3,9 @@
 ``canary_world`` -> ``CanaryWorld``
     The GitHub, Jenkins and Kubernetes emulators and the release mirror on loopback, a registry
     index pointing Argo CD's manifest at the mirror, and canaries for every credential: GitHub
-    accepts the token canaries, Jenkins the API token and admin password canaries, and the
-    cluster already holds the Jenkins admin Secret with its canary password. ``run`` starts the
+    accepts the token canaries, Jenkins the API token and admin password canaries, the cluster
+    its bearer token canary, and it already holds the Jenkins admin Secret with its canary
+    password. ``run`` starts the
     real ``dtm`` executable with no ``DTM_HOME``, so it writes where a user's dtm would (the
     platform directories under a temporary ``HOME``), with ``TMPDIR`` inside that home too.
 """
@@ -144,17 +145,17 @@ def canary_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CanaryWor
     # Credentials go in HTTP headers, where quotes and slashes are fine but kept simple all the same.
     jenkins_token = canaries.new("JENKINS_API_TOKEN (Jenkins API token)", awkward=False)
     jenkins_password = canaries.new("Jenkins admin password (k8s-secret:)", awkward=False)
+    kube_token = canaries.new("Kubernetes bearer token (kubeconfig)", awkward=False)
     home, workdir, secrets_dir = tmp_path / "home", tmp_path / "work", tmp_path / "secrets"
     for directory in (home / "tmp", workdir, secrets_dir):
         directory.mkdir(parents=True)
     mirror = RunningMirror(None)
     with GitHubEmulator() as github, JenkinsEmulator(admin_user=JENKINS_ADMIN,
                                                      admin_password=jenkins_password.value) as jenkins, \
-            KubernetesEmulator(ready_delay=0.1) as cluster:
+            KubernetesEmulator(ready_delay=0.1, token=kube_token.value) as cluster:
         try:
             jenkins.add_user(JENKINS_ADMIN, api_token=jenkins_token.value)
             _seed_jenkins_admin_secret(cluster, "jenkins", jenkins_password.value)
-            canaries.add("Kubernetes bearer token (kubeconfig)", cluster.token)
             index, _ = sandbox_index(bundled_index(), first_claim([mirror.mirror]))
             registry = tmp_path / "registry.json"
             registry.write_text(json.dumps(index), encoding="utf-8")

@@ -1,8 +1,9 @@
 """Secret canaries: made-up secrets in every secret option dtm's seed plugins take, searched for everywhere.
 
 One full run of the real ``dtm`` executable — install, apply of a GitHub + Argo CD + Jenkins
-toolchain, status, plan, list/info/history/state, failing applies with and without ``--debug``
-— against emulators that accept the canaries as credentials. Then no form of any canary may
+toolchain, status, plan, list/info/history/state, failing applies with and without ``--debug``,
+then ``dtm sandbox up`` from that environment — against emulators that accept the canaries
+as credentials. Then no form of any canary may
 appear in a file dtm wrote (its platform directories, ``TMPDIR``, beside the toolchain) or in
 anything it printed; and what dtm keeps is readable by its owner alone.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,11 +173,22 @@ def full_run(world: CanaryWorld) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def ran(canary_world: CanaryWorld) -> CanaryWorld:
-    """The world after a full run, with the secrets the run generated watched too."""
+def ran(canary_world: CanaryWorld) -> Iterator[CanaryWorld]:
+    """The world after a full run, with a sandbox started from that environment still running.
+
+    The secrets the run generated are watched too. The sandbox's background process inherits
+    every canary in its environment; its state, credentials and log are searched while it runs.
+    """
     canary_world.document = full_run(canary_world)
     watch_generated_secrets(canary_world)
-    return canary_world
+    try:
+        canary_world.ok("sandbox", "up")
+        canary_world.ok("sandbox", "status")
+        canary_world.ok("sandbox", "status", "-o", "json")
+        canary_world.ok("sandbox", "env")
+        yield canary_world
+    finally:
+        canary_world.ok("sandbox", "down", "--purge")
 
 
 def searched(world: CanaryWorld) -> list[Path]:
@@ -202,7 +215,8 @@ def test_no_canary_in_any_file_dtm_wrote(ran: CanaryWorld) -> None:
     found = {path.relative_to(ran.home if path.is_relative_to(ran.home) else ran.workdir).as_posix()
              for path in files_under(searched(ran))}
     assert {".local/share/dtm/state/state.json", ".local/share/dtm/state/lock",
-            ".cache/dtm/indexes/default.index.json", "dtm.lock"} <= found, found
+            ".cache/dtm/indexes/default.index.json", "dtm.lock", ".local/share/dtm/sandbox/state.json",
+            ".local/share/dtm/sandbox/sandbox.log"} <= found, found
 
 
 def test_no_canary_in_any_output(ran: CanaryWorld) -> None:
