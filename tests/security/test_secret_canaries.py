@@ -138,19 +138,34 @@ def full_run(world: CanaryWorld) -> dict[str, Any]:
         world.ok("state", "show", address["address"])
         world.ok("state", "show", address["address"], "-o", "json")
 
-    # Emulators refusing calls: GitHub a new Actions secret, Jenkins a new job; with and without --debug.
-    failing = copy.deepcopy(document)
-    failing["tools"][1]["options"]["secrets"]["NEW_TOKEN"] = world.secret_env(
+    # Emulators refusing calls, with and without --debug: GitHub a new Actions secret and Jenkins a
+    # new job; then the cluster the Jenkins admin Secret, whose request carries the password.
+    refused_calls = copy.deepcopy(document)
+    refused_calls["tools"][1]["options"]["secrets"]["NEW_TOKEN"] = world.secret_env(
         "CANARY_NEW_TOKEN", world.secret("Actions secret NEW_TOKEN (env:, refused by GitHub)"))
-    failing["tools"].append({"tool": "jenkins-pipeline", "name": "refused", "options": {
-        **failing["tools"][5]["options"], "job_name": f"{OWNER}/refused", "starter_jenkinsfile": False}})
-    failing_path = write(world, "failing.yaml", failing)
-    for debug in ((), ("--debug",)):
+    refused_calls["tools"].append({"tool": "jenkins-pipeline", "name": "refused", "options": {
+        **document["tools"][5]["options"], "job_name": f"{OWNER}/refused", "starter_jenkinsfile": False}})
+    refused_secret = copy.deepcopy(document)
+    refused_secret["tools"][4]["options"]["memory"] = "3Gi"
+
+    def refuse_calls() -> None:
         world.github.fail_next("PUT", f"/repos/{OWNER}/{APP}/actions/secrets/", 422, times=10)
         world.jenkins.fail_next("POST", f"/job/{OWNER}/createItem", 500, times=10)
-        refused = world.run(*debug, "apply", "-f", failing_path, "-y")
-        assert refused.exit_code == 1, refused
-        assert "answered 422 to PUT" in refused.stderr and "answered 500 to POST" in refused.stderr, refused
+
+    def refuse_secret() -> None:
+        world.cluster.fail_next("PATCH", "/api/v1/namespaces/jenkins/secrets/", 422, times=10)
+
+    scenarios = (
+        ("refused-calls.yaml", refused_calls, refuse_calls, ("answered 422 to PUT", "answered 500 to POST")),
+        ("refused-secret.yaml", refused_secret, refuse_secret, ("patch secret jenkins/jenkins-admin",)),
+    )
+    for name, failing, refuse, expected in scenarios:
+        failing_path = write(world, name, failing)
+        for debug in ((), ("--debug",)):
+            refuse()
+            refused = world.run(*debug, "apply", "-f", failing_path, "-y")
+            assert refused.exit_code == 1, str(refused)
+            assert all(words in refused.stderr for words in expected), str(refused)
 
     # A secret pasted as a literal value, in the file and on the command line.
     for index, entry in enumerate(document["tools"]):
@@ -168,7 +183,7 @@ def full_run(world: CanaryWorld) -> dict[str, Any]:
                             ("install", entry["tool"], "--instance", "pasted", *settings,
                              "--set", f"token={value}", "-y")):
                 refused = world.run(*debug, *command)
-                assert refused.exit_code == 2, refused
+                assert refused.exit_code == 2, str(refused)
     return document
 
 
