@@ -38,7 +38,8 @@ class CommitRequest:
     message: str
     branch: str | None = None
     token: Secret | None = None
-    environ: Mapping[str, str] = field(default_factory=dict)
+    # Left out of the repr: it holds every token the user exported (GITHUB_TOKEN …).
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     progress: Callable[[str], None] = field(default=lambda message: None)
 
 

@@ -90,7 +90,8 @@ class ToolContext:
     progress: Callable[[str], None] = field(default=lambda message: None)
     resolve_secret: Callable[[SecretRef], Any] | None = None
     #: The environment dtm runs with (KUBECONFIG, GITHUB_API_URL …): read it, not os.environ.
-    environ: Mapping[str, str] = field(default_factory=dict)
+    #: Left out of the repr: it holds every token the user exported (GITHUB_TOKEN …).
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     #: What the registry lists for this version beside the plugin: release artifacts with their
     #: URLs and sha256 (``{"manifest": {"url": …, "sha256": …}}``). Verify what you download.
     artifacts: Mapping[str, Any] = field(default_factory=dict)
