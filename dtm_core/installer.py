@@ -26,6 +26,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from .errors import InstallerError
+from .masking import mask_credentials
 from .registry.model import PluginRef
 
 __all__ = [
@@ -46,8 +47,6 @@ log = logging.getLogger(__name__)
 _DEBUG_HINT = "run again with --debug to see the full installer log"
 _NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _HASH_RE = re.compile(r"^(sha256|sha384|sha512):[0-9a-fA-F]+$")
-# Greedy up to the last "@" before the host, so an unencoded "@" in a password is masked too.
-_USERINFO_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s]+)@")
 # pip lists each mismatched file as "    name==1.0 from https://…";
 # uv says "Hash mismatch for `name==1.0`".
 _PIP_MISMATCH_RE = re.compile(r"^\s+(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\S* from ", re.MULTILINE)
@@ -65,20 +64,6 @@ def installed_version(distribution: str) -> str | None:
         return metadata.version(_normalize(distribution))
     except metadata.PackageNotFoundError:
         return None
-
-
-def mask_credentials(text: str) -> str:
-    """``text`` with the password of every URL replaced by ``***``.
-
-    A URL with a user part only (``https://<token>@host``) has that part masked: it is
-    usually the token itself.
-    """
-
-    def hide(match: re.Match[str]) -> str:
-        user, colon, _ = match["userinfo"].partition(":")
-        return f"{match['scheme']}{user}:***@" if colon else f"{match['scheme']}***@"
-
-    return _USERINFO_RE.sub(hide, text)
 
 
 def _has_pip(python: str) -> bool:

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 
 def _source_json(source: Source) -> dict[str, object]:
-    return {"name": source.name, "url": source.url, "priority": source.priority, "key": source.key}
+    return {"name": source.name, "url": source.shown_url, "priority": source.priority,
+            "key": source.key}
 
 
 @click.group(invoke_without_command=True)
@@ -42,7 +43,7 @@ def registry_list(output: str) -> None:
     from ..registry.signing import key_label
 
     table(["NAME", "PRIORITY", "KEY", "URL"],
-          [[s.name, s.priority, key_label(s.key) if s.key else "-", s.url] for s in sources])
+          [[s.name, s.priority, key_label(s.key) if s.key else "-", s.shown_url] for s in sources])
 
 
 @registry.command(name="add")

@@ -18,6 +18,7 @@ from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import DtmError, RegistryIndexError
+from ..masking import mask_credentials
 from .index import decode_index, dependents_when_needed, parse_index, reverse_dependencies
 from .model import LazyMapping, ToolEntry
 
@@ -65,8 +66,9 @@ def read_commit(cache_dir: Path, name: str, url: str) -> dict[str, Any] | None:
         meta = json.loads(commit_file(cache_dir, name).read_bytes())
     except (OSError, ValueError):
         return None
-    # The URL check makes a re-added name, or a changed DTM_REGISTRY, start afresh.
-    if not isinstance(meta, dict) or meta.get("url") != url:
+    # The URL check makes a re-added name, or a changed DTM_REGISTRY, start afresh. The record
+    # keeps the URL masked: a password belongs in registries.json alone.
+    if not isinstance(meta, dict) or meta.get("url") != mask_credentials(url):
         return None
     if meta.get("cache") == _BODY_FORMAT:
         return _upgrade(cache_dir, name, meta)
@@ -102,13 +104,12 @@ def describe_missing(cache_dir: Path, name: str, url: str) -> str:
     except FileNotFoundError:
         meta = None
     except (OSError, ValueError):
-        meta = {"url": url}
-    from .fetch import shown
-
+        meta = {"url": mask_credentials(url)}
+    shown = mask_credentials(url)
     # A record of another URL is another index's; one of this URL was unusable as it is.
-    if isinstance(meta, dict) and meta.get("url") == url:
-        return f"index '{name}' ({shown(url)}): the cached copy is damaged; run 'dtm update'"
-    return f"index '{name}' ({shown(url)}) has not been fetched yet; run 'dtm update'"
+    if isinstance(meta, dict) and meta.get("url") == shown:
+        return f"index '{name}' ({shown}): the cached copy is damaged; run 'dtm update'"
+    return f"index '{name}' ({shown}) has not been fetched yet; run 'dtm update'"
 
 
 def intact(cache_dir: Path, meta: Mapping[str, Any]) -> bool:
@@ -169,7 +170,7 @@ def store(
     write_atomic(cache_dir / data_name, data)
     meta = {
         "cache": CACHE_FORMAT,
-        "url": url,
+        "url": mask_credentials(url),
         "fetched_at": _now(),
         **extra,
         "sha256": hashlib.sha256(body).hexdigest(),

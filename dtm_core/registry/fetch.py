@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import NetworkError
+from ..masking import mask_credentials
 
 if TYPE_CHECKING:
     import httpx
@@ -65,15 +66,14 @@ def http_get(
             return response.status_code, response.content, response.headers
         reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
     raise NetworkError(
-        f"could not fetch index '{name}' from {shown(url)}: {reason}",
+        # httpx quotes the URL in some reasons, so the whole message is masked.
+        mask_credentials(f"could not fetch index '{name}' from {url}: {reason}"),
         hint="check the URL or your network",
     )
 
 
 def shown(url: str) -> str:
     """``url`` as messages show it: an index URL may carry a token (``https://user:TOKEN@…``)."""
-    from ..installer import mask_credentials
-
     return mask_credentials(url)
 
 

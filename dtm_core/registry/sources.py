@@ -23,6 +23,7 @@ from ..errors import (
     RefusedError,
     RegistryIndexError,
 )
+from ..masking import mask_credentials
 from ..paths import DtmPaths
 from ..records import Frozen, fill
 from .index import dependents_when_needed, load_index_file
@@ -75,6 +76,11 @@ class Source(Frozen):
     @property
     def remote(self) -> bool:
         return self.url.startswith(("http://", "https://"))
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as dtm prints it: a password in it replaced by ``***``."""
+        return mask_credentials(self.url)
 
     @property
     def local_path(self) -> Path:
@@ -150,7 +156,7 @@ def add_source(
     duplicate = next((s for s in existing if s.url == source.url), None)
     if duplicate is not None:
         raise InvalidInputError(
-            f"{source.url} is already configured as index {duplicate.name!r}",
+            f"{source.shown_url} is already configured as index {duplicate.name!r}",
             hint="see 'dtm registry list'",
         )
     try:
@@ -310,7 +316,7 @@ def _normalise_location(url: str) -> str:
     if "://" in url:
         scheme = url.split("://", 1)[0]
         raise InvalidInputError(
-            f"unsupported index URL scheme {scheme!r} in {url}",
+            f"unsupported index URL scheme {scheme!r} in {mask_credentials(url)}",
             hint="use an http(s):// or file:// URL, or a local path",
         )
     from pathlib import Path
