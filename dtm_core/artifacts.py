@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import InvalidInputError, NetworkError, OperationError, RefusedError
+from .masking import mask_credentials
 from .paths import make_private_dirs
 
 _CONNECT_TIMEOUT = 10.0
@@ -61,7 +62,8 @@ def download_artifact(url: str, *, sha256: str | None, allow_unverified: bool, l
         actual = hashlib.sha256(data).hexdigest()
         if actual != expected:
             raise OperationError(
-                f"sha256 mismatch for {label} from {url}: expected {expected}, got {actual}",
+                f"sha256 mismatch for {label} from {mask_credentials(url)}: "
+                f"expected {expected}, got {actual}",
                 hint="the file is not the release the registry lists: check the URL or mirror, "
                 "or run `dtm update` if the index changed",
             )
@@ -108,21 +110,23 @@ def _read_local(url: str, label: str) -> bytes:
 def _fetch(url: str, label: str, timeout: float) -> bytes:
     import httpx
 
+    shown = mask_credentials(url)  # a private mirror's URL may carry a password
+
     try:
         with httpx.Client(timeout=httpx.Timeout(timeout, connect=_CONNECT_TIMEOUT),
                           follow_redirects=True) as client:
             response = client.get(url)
     except httpx.TimeoutException:
-        raise NetworkError(f"timed out downloading {label} from {url}",
+        raise NetworkError(f"timed out downloading {label} from {shown}",
                            hint="check the network or proxy, or give a mirror URL") from None
     except httpx.ConnectError as exc:
-        raise NetworkError(f"cannot reach {url} to download {label}: {exc}",
+        raise NetworkError(f"cannot reach {shown} to download {label}: {mask_credentials(str(exc))}",
                            hint="check the network or proxy (HTTPS_PROXY), or give a mirror URL "
                            "or a local file for air-gapped installs") from None
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise NetworkError(f"downloading {label} from {url} failed: {exc}",
+        raise NetworkError(f"downloading {label} from {shown} failed: {mask_credentials(str(exc))}",
                            hint="check the URL") from None
     if response.status_code != 200:
-        raise NetworkError(f"downloading {label} from {url} failed: HTTP {response.status_code}",
+        raise NetworkError(f"downloading {label} from {shown} failed: HTTP {response.status_code}",
                            hint="check the URL; a mirror must serve the release file unchanged")
     return response.content
