@@ -5,9 +5,12 @@
     index pointing Argo CD's manifest at the mirror, and canaries for every credential: GitHub
     accepts the token canaries, Jenkins the API token and admin password canaries, the cluster
     its bearer token canary, and it already holds the Jenkins admin Secret with its canary
-    password. ``run`` starts the
-    real ``dtm`` executable with no ``DTM_HOME``, so it writes where a user's dtm would (the
-    platform directories under a temporary ``HOME``), with ``TMPDIR`` inside that home too.
+    password. ``run`` starts the real ``dtm`` executable with no ``DTM_HOME``, so it writes
+    where a user's dtm would (the platform directories under a temporary ``HOME``), with
+    ``TMPDIR`` inside that home too. Module-scoped: one world serves one full run.
+
+``run_dtm(args, env, cwd)`` -> ``Run``
+    The real ``dtm`` executable of this venv in a process of its own: exit code and output.
 """
 
 from __future__ import annotations
