@@ -24,7 +24,7 @@ from conftest import OWNER, SEED_PLUGINS, CanaryWorld
 from dtm_core.plugins import load_plugins
 from dtm_core.secrets import SecretRef, builtin_resolvers
 
-# Emulators on loopback and some forty dtm subprocesses.
+# Emulators on loopback and some fifty dtm subprocesses.
 pytestmark = pytest.mark.slow
 
 APP = "canary-app"
