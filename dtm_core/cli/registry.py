@@ -66,7 +66,7 @@ def registry_add(name: str, url: str, priority: int, key: str | None, output: st
         emit_json(_source_json(source))
     else:
         signed = ", signature verified" if source.key else ""
-        notice(f"added index {source.name} ({source.url}) with priority {source.priority}{signed}")
+        notice(f"added index {source.name} ({source.shown_url}) with priority {source.priority}{signed}")
 
 
 @registry.command(name="remove")
