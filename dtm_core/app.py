@@ -30,12 +30,12 @@ class RunOptions(Record):
     """How a changing command runs: prompts, dry run, lock wait, progress."""
 
     __slots__ = _fields = ("yes", "dry_run", "lock_timeout", "progress", "on_lock_wait",
-                           "allow_unverified")
+                           "allow_unverified", "command")
 
     def __init__(self, yes: bool = False, dry_run: bool = False, lock_timeout: float = 60.0,
                  progress: ProgressFn | None = None,
                  on_lock_wait: Callable[[LockHolder | None], None] | None = None,
-                 allow_unverified: bool = False) -> None:
+                 allow_unverified: bool = False, command: str = "dtm") -> None:
         self.yes = yes
         self.dry_run = dry_run
         self.lock_timeout = lock_timeout
@@ -43,6 +43,8 @@ class RunOptions(Record):
         self.on_lock_wait = on_lock_wait
         #: Install versions whose release artifacts the registry lists without a sha256.
         self.allow_unverified = allow_unverified
+        #: What a run waiting for the lock is told this run is doing (``dtm install argocd``).
+        self.command = command
 
 
 class Dtm:
@@ -178,7 +180,7 @@ class Dtm:
         """Plan under the lock, show it, ask, install missing plugins, then run it."""
         from .transactions import TransactionRunner, interrupted_error
 
-        with self.store.lock(command=plan_command(self.environ), timeout=options.lock_timeout,
+        with self.store.lock(command=options.command, timeout=options.lock_timeout,
                              on_wait=options.on_lock_wait):
             state = self.store.load()
             running = state.running_transaction()
@@ -235,7 +237,7 @@ class Dtm:
                 reporter: Reporter | None = None) -> Transaction | None:
         from .transactions import TransactionRunner
 
-        with self.store.lock(command=plan_command(self.environ), timeout=options.lock_timeout,
+        with self.store.lock(command=options.command, timeout=options.lock_timeout,
                              on_wait=options.on_lock_wait):
             state = self.store.load()
             runner = TransactionRunner(self.store, state,
@@ -247,7 +249,7 @@ class Dtm:
 
     def update_state(self, change: Callable[[State], Any], *, options: RunOptions) -> Any:
         """Apply a small change to state under the lock (marks such as hold/unhold)."""
-        with self.store.lock(command=plan_command(self.environ), timeout=options.lock_timeout,
+        with self.store.lock(command=options.command, timeout=options.lock_timeout,
                              on_wait=options.on_lock_wait):
             state = self.store.load()
             result = change(state)
@@ -288,15 +290,6 @@ def refuse_unverified(versions: Mapping[str, ToolVersion], allowed: bool) -> Non
             hint="pass --allow-unverified to install them anyway, or choose a verified version "
             "('dtm info TOOL' shows which are)",
         )
-
-
-def plan_command(environ: Mapping[str, str]) -> str:
-    """The command line shown to a run waiting for the lock (without option values)."""
-    import sys
-
-    # Only bare words: option values (--set k=v) could carry something sensitive.
-    words = [w for w in sys.argv[1:] if not w.startswith("-") and "=" not in w][:4]
-    return "dtm " + " ".join(words) if words else "dtm"
 
 
 __all__ = ["Dtm", "RunOptions", "AbortedError", "InstallerError"]

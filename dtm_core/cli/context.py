@@ -44,7 +44,23 @@ class CliContext:
 
         return RunOptions(yes=yes, dry_run=dry_run, lock_timeout=self.lock_timeout,
                           progress=progress_line, on_lock_wait=lock_wait_notice,
-                          allow_unverified=allow_unverified)
+                          allow_unverified=allow_unverified, command=command_words())
+
+
+def command_words(limit: int = 6) -> str:
+    """The running command as a waiting run is shown it: ``dtm install argocd``.
+
+    Its path and positional arguments only: an option's value (``--set token=…``) could be
+    sensitive, and telling values from option names needs click's parse, not argv.
+    """
+    ctx = click.get_current_context()
+    words = [ctx.command_path]
+    for param in ctx.command.params:
+        if isinstance(param, click.Argument):
+            value = ctx.params.get(param.name or "")
+            values = value if isinstance(value, (list, tuple)) else [value]
+            words += [str(v) for v in values if isinstance(v, str)]
+    return " ".join(words[:limit])
 
 
 def get_context() -> CliContext:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .context import get_context
+from .context import command_words, get_context
 from .render import change_options, confirm, emit_json, notice, output_option, table
 
 if TYPE_CHECKING:
@@ -96,7 +96,6 @@ def state_rm(addresses: tuple[str, ...], force: bool, yes: bool, dry_run: bool, 
     instance requires one, unless --force. Journaled as a transaction: 'dtm history' shows
     it and 'dtm history undo ID' brings the records back.
     """
-    from ..app import plan_command
     from ..state.migrate import forget_instances
 
     cli = get_context()
@@ -113,7 +112,7 @@ def state_rm(addresses: tuple[str, ...], force: bool, yes: bool, dry_run: bool, 
 
     plan = forget_instances(cli.app.store, addresses, force=force,
                             options=cli.run_options(yes=yes, dry_run=dry_run),
-                            lock_command=plan_command(cli.environ), show=show, confirm=confirm)
+                            lock_command=command_words(), show=show, confirm=confirm)
     if output == "json":
         emit_json(plan.as_json())
     elif plan.transaction is not None:
@@ -143,7 +142,6 @@ def state_migrate(to: str, from_: str | None, force: bool, yes: bool, dry_run: b
     never changed or deleted: the output says how to switch to the target and how to remove
     the source.
     """
-    from ..app import plan_command
     from ..state.migrate import migrate_state, next_steps, open_location
 
     cli = get_context()
@@ -165,7 +163,7 @@ def state_migrate(to: str, from_: str | None, force: bool, yes: bool, dry_run: b
 
     migration = migrate_state(source, target, force=force,
                               options=cli.run_options(yes=yes, dry_run=dry_run),
-                              lock_command=plan_command(cli.environ), show=show, confirm=confirm)
+                              lock_command=command_words(), show=show, confirm=confirm)
     if output == "json":
         emit_json(migration.as_json())
         return

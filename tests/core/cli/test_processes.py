@@ -58,7 +58,8 @@ def test_sigkill_mid_transaction_leaves_readable_state_and_recover_finishes(
 
 def test_second_run_names_the_lock_holder_and_times_out(slow_beta: DtmHarness) -> None:
     dtm = slow_beta
-    proc = _spawn(dtm, "install", "beta", "-y")
+    # "-o json": an option's value is not a word of the command the waiting run is shown.
+    proc = _spawn(dtm, "install", "-o", "json", "beta", "-y")
     try:
         _wait_for_call(dtm, ("create", "beta.default"), proc)
         waited = dtm.run("--lock-timeout", "0.3", "install", "gamma", "-y")

@@ -116,8 +116,7 @@ def toolchain_text(instances: Mapping[str, int]) -> str:
 def plan_run(worker: int, rng: random.Random, dtm: str, workdir: Path) -> Run:
     kind = rng.choices(["install", "remove", "apply"], weights=[4, 3, 2])[0]
     short = rng.random() < 0.2
-    # --output=json, not "-o json": the holder record keeps only bare words of the command line.
-    argv = [dtm, kind, "-y", "--output=json"]
+    argv = [dtm, kind, "-y", "-o", "json"]
     if kind == "apply":
         chosen = rng.sample(addresses(worker), rng.randint(1, 4))
         toolchain = {address: rng.randint(1, 3) for address in chosen}
