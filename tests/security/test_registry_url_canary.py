@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 from canaries import Canaries, mode
-from conftest import Run, run_dtm
+from canaryworld import Run, run_dtm
 from releases import ReleaseServer
 
 from dtm_core.masking import mask_credentials

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from canaries import files_under, secret_option_paths, too_open, values_at
-from conftest import OWNER, SEED_PLUGINS, CanaryWorld
+from canaryworld import OWNER, SEED_PLUGINS, CanaryWorld
 
 from dtm_core.plugins import load_plugins
 from dtm_core.secrets import SecretRef, builtin_resolvers

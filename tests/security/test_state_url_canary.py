@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 from canaries import Canaries
-from conftest import Run, run_dtm
+from canaryworld import Run, run_dtm
 from postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow  # a PostgreSQL server
