@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..faults import FaultPlan, FaultRates
 from ..serving import Emulator, Serving
 from .actions import open_sealed
 from .dispatch import Exchange, Fault, ServerState
@@ -23,7 +24,9 @@ class GitHubEmulator(Emulator):
     ``secret_value``, ``requests`` and ``exchanges``.
     """
 
-    def __init__(self, *, rate_limit: int = 5000, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, *, rate_limit: int = 5000, host: str = "127.0.0.1", port: int = 0,
+                 faults: FaultRates | None = None, fault_seed: int = 0) -> None:
+        self.faults = FaultPlan(faults, seed=fault_seed)
         self._world = World(rate_limit)
         self._state = ServerState(self._world)
         self._address = (host, port)
@@ -32,7 +35,8 @@ class GitHubEmulator(Emulator):
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     def start(self) -> GitHubEmulator:
-        self._serving = Serving(EmulatorServer(self._address, self._state), "github-emulator-http")
+        self._serving = Serving(EmulatorServer(self._address, self._state), "github-emulator-http",
+                                self.faults)
         self._state.root = self._serving.root
         return self
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
-from http.server import ThreadingHTTPServer
 
-from ..serving import QuietHandler
-from .dispatch import Exchange, ServerState, dispatch
+from ..serving import LoopbackServer, QuietHandler
+from . import errors
+from .dispatch import JSON, Exchange, ServerState, dispatch
 
 
-class EmulatorServer(ThreadingHTTPServer):
+class EmulatorServer(LoopbackServer):
     """One thread per connection; state is shared through ``ServerState`` and its world's lock."""
-
-    daemon_threads = True
-    allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], state: ServerState) -> None:
         super().__init__(address, Handler)
@@ -27,10 +25,16 @@ class Handler(QuietHandler):
         return "GitHub.com"
 
     def do_GET(self) -> None:
-        self._serve()
+        self._handle()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 
+    def _fault_reply(self, status: int, retry_after: int) -> tuple[dict[str, str], bytes]:
+        error = errors.default_error(status)
+        headers = {"Content-Type": JSON, "X-GitHub-Request-Id": self.server.state.request_id(), **error.headers}
+        if status == 429:
+            headers["Retry-After"] = str(retry_after)
+        return headers, json.dumps(error.body, separators=(",", ":")).encode()
 
     def _serve(self) -> None:
         state = self.server.state

@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from ..faults import FaultPlan, FaultRates
 from ..serving import Emulator, Serving
 from .handler import EmulatorServer
 from .items import Item
@@ -26,7 +27,9 @@ class JenkinsEmulator(Emulator):
 
     def __init__(self, *, version: str = JENKINS_VERSION, admin_user: str = "admin",
                  admin_password: str = "admin", crumbs: bool = True, ready_after: float = 0.0,
-                 port: int = 0) -> None:
+                 port: int = 0,
+                 faults: FaultRates | None = None, fault_seed: int = 0) -> None:
+        self.faults = FaultPlan(faults, seed=fault_seed)
         self._state = ServerState(version=version, crumbs=crumbs, ready_after=ready_after)
         self._state.security.add_user(admin_user, admin_password, None)
         self._address = ("127.0.0.1", port)
@@ -40,7 +43,7 @@ class JenkinsEmulator(Emulator):
         with self._state.lock:
             self._state.base_url = f"http://{host!s}:{port}/"
             self._state.started_at = time.monotonic()
-        self._serving = Serving(server, "jenkins-emulator-http")
+        self._serving = Serving(server, "jenkins-emulator-http", self.faults)
         return self
 
     def stop(self) -> None:

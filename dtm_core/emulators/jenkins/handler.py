@@ -6,10 +6,9 @@ import traceback
 from dataclasses import dataclass
 from email.message import Message
 from http import HTTPStatus
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from ..serving import QuietHandler
+from ..serving import LoopbackServer, QuietHandler
 from . import routes
 from .pages import (
     JETTY_VERSION,
@@ -27,11 +26,8 @@ from .state import ServerState
 FORM = "application/x-www-form-urlencoded"
 
 
-class EmulatorServer(ThreadingHTTPServer):
+class EmulatorServer(LoopbackServer):
     """One thread per connection."""
-
-    daemon_threads = True
-    allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], state: ServerState) -> None:
         super().__init__(address, Handler)
@@ -65,12 +61,18 @@ class Handler(QuietHandler):
         return f"Jetty({JETTY_VERSION})"
 
     def do_GET(self) -> None:
-        self._serve()
+        self._handle()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 
     # -- plumbing ------------------------------------------------------------------------------------
 
+    def _fault_reply(self, status: int, retry_after: int) -> tuple[dict[str, str], bytes]:
+        reply = jetty_error(status, _phrase(status), urlsplit(self.path).path or "/")
+        headers = {"Content-Type": reply.content_type}
+        if status == 429:
+            headers["Retry-After"] = str(retry_after)
+        return headers, reply.body
 
     def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)

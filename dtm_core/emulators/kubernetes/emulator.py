@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..faults import FaultPlan, FaultRates
 from ..serving import Emulator, Serving
 from .api import Api, WriteOptions
 from .controller import Controller
@@ -43,7 +44,9 @@ class KubernetesEmulator(Emulator):
 
     def __init__(self, ready_delay: float = 0.5, *, token: str | None = None, username: str = "dtm-sandbox",
                  host: str = "127.0.0.1", port: int = 0, version: str = SERVER_VERSION,
-                 openapi_spec: Path | None = None) -> None:
+                 openapi_spec: Path | None = None,
+                 faults: FaultRates | None = None, fault_seed: int = 0) -> None:
+        self.faults = FaultPlan(faults, seed=fault_seed)
         self.ready_delay = ready_delay
         self.openapi_spec = openapi_spec_path(openapi_spec)
         openapi = openapi_for(self.openapi_spec)
@@ -64,7 +67,8 @@ class KubernetesEmulator(Emulator):
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> KubernetesEmulator:
-        self._serving = Serving(EmulatorServer(self._address, self._state), "k8s-emulator-http")
+        self._serving = Serving(EmulatorServer(self._address, self._state), "k8s-emulator-http",
+                                self.faults)
         self._controller.start()
         return self
 

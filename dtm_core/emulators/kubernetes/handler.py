@@ -7,11 +7,10 @@ import select
 import socket
 import traceback
 from collections.abc import Callable
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..serving import QuietHandler
+from ..serving import LoopbackServer, QuietHandler
 from . import discovery, errors
 from .api import PATCH_TYPES, WriteOptions
 from .bodies import decode
@@ -34,11 +33,8 @@ from .tables import TABLE_MEDIA, table
 from .watch import DEFAULT_TIMEOUT, WatchRequest, stream
 
 
-class EmulatorServer(ThreadingHTTPServer):
+class EmulatorServer(LoopbackServer):
     """One thread per connection; watches hold theirs for as long as they stream."""
-
-    daemon_threads = True
-    allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], state: ServerState) -> None:
         super().__init__(address, Handler)
@@ -49,12 +45,23 @@ class Handler(QuietHandler):
     server: EmulatorServer
 
     def do_GET(self) -> None:
-        self._serve()
+        self._handle()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
     # -- plumbing ------------------------------------------------------------------------------------
 
+    def _fault_exempt(self) -> bool:
+        # A watch streams for minutes; clients re-list and re-watch on their own when one ends, and
+        # buffering a stream's answer (a fault after the work) would hold the thread for good.
+        url = urlsplit(self.path)
+        return "watch=true" in url.query or "/watch/" in url.path
+
+    def _fault_reply(self, status: int, retry_after: int) -> tuple[dict[str, str], bytes]:
+        headers = {"Content-Type": "application/json", "Cache-Control": "no-cache, private"}
+        if status == 429:
+            headers["Retry-After"] = str(retry_after)
+        return headers, json.dumps(errors.injected(status).status(), separators=(",", ":")).encode()
 
     def _send(self, code: int, body: Any, content_type: str = "application/json",
               warnings: list[str] | None = None, headers: dict[str, str] | None = None) -> None:
