@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from .kubernetes.manifests import load_manifests as load_manifests
     from .kubernetes.secrets import kube_secret_ref as kube_secret_ref
     from .options import Option as Option
+    from .retries import RetryingTransport as RetryingTransport
+    from .retries import RetryPolicy as RetryPolicy
+    from .retries import UncertainWrite as UncertainWrite
+    from .retries import attempts_of as attempts_of
+    from .retries import create_once as create_once
+    from .retries import is_uncertain as is_uncertain
     from .sandbox.service import MirroredArtifact as MirroredArtifact
     from .sandbox.service import RunningService as RunningService
     from .sandbox.service import SandboxService as SandboxService
@@ -50,6 +56,13 @@ _EXPORTS: dict[str, str] = {
     "load_manifests": "kubernetes.manifests",
     "kube_secret_ref": "kubernetes.secrets",
     "Option": "options",
+    # Retries and look-before-create after an uncertain failure (plugin API 1.4).
+    "RetryPolicy": "retries",
+    "RetryingTransport": "retries",
+    "UncertainWrite": "retries",
+    "attempts_of": "retries",
+    "create_once": "retries",
+    "is_uncertain": "retries",
     # The sandbox service contract (plugin API 1.3).
     "MirroredArtifact": "sandbox.service",
     "RunningService": "sandbox.service",

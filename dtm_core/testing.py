@@ -11,7 +11,9 @@ Plugin authors get the same isolation dtm's own tests use:
   services, started on loopback for the test and stopped after it (``KUBECONFIG`` points at
   the Kubernetes one). Parametrize one indirectly to pass its constructor's keyword arguments;
 * ``sandbox`` — every service ``dtm sandbox up`` would start (the core's and the loaded
-  plugins'), in this process for the test, with their environment exported.
+  plugins'), in this process for the test, with their environment exported;
+* ``fast_retries`` — the waits of :class:`~dtm_core.RetryPolicy` cut to milliseconds, for
+  tests that make calls fail (``emulator.faults``, ``fail_next``).
 
 Loaded into every pytest run where dtm is installed, so it imports nothing costly at import
 time: emulators, click and the CLI are imported inside the fixtures that use them.
@@ -31,6 +33,15 @@ if TYPE_CHECKING:
     from .emulators.jenkins import JenkinsEmulator
     from .emulators.kubernetes import KubernetesEmulator
     from .sandbox.service import RunningService
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry waits of milliseconds: the production backoff would make failure tests slow, not surer."""
+    from .retries import RetryPolicy
+
+    monkeypatch.setattr(RetryPolicy, "backoff", 0.01)
+    monkeypatch.setattr(RetryPolicy, "max_backoff", 0.05)
 
 
 @pytest.fixture

@@ -6,4 +6,4 @@ __version__ = "0.1.0"
 
 #: The plugin API (hooks, ToolKind, Option, ToolContext) contract. A major bump breaks plugins;
 #: plugins state compatibility through their distribution's requirement on ``dtm``.
-PLUGIN_API_VERSION = "1.3"
+PLUGIN_API_VERSION = "1.4"

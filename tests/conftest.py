@@ -41,3 +41,8 @@ def dtm_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 @pytest.fixture
 def dtm(dtm_env: dict[str, str]) -> Iterator[DtmHarness]:
     yield DtmHarness(home=Path(dtm_env["DTM_HOME"]), env=dtm_env)
+
+
+@pytest.fixture(autouse=True)
+def _short_retry_waits(fast_retries: None) -> None:
+    """Every test retries with millisecond waits: a refused port or an injected fault costs no seconds."""

@@ -57,7 +57,7 @@ class FaultRates:
     @property
     def failing(self) -> float:
         """The probability that a request fails in one way or another."""
-        return sum(getattr(self, kind) for kind in KINDS)
+        return float(sum(getattr(self, kind) for kind in KINDS))
 
     @classmethod
     def mixed(cls, rate: float, **options: float) -> FaultRates:
@@ -65,8 +65,8 @@ class FaultRates:
 
         As many requests again are slowed down. ``options`` set any other field.
         """
-        share = rate / len(KINDS)
-        return cls(**{"latency": rate, **dict.fromkeys(KINDS, share), **options})
+        fields: dict[str, float] = {"latency": rate, **dict.fromkeys(KINDS, rate / len(KINDS)), **options}
+        return cls(**fields)  # type: ignore[arg-type]
 
     @classmethod
     def parse(cls, text: str) -> FaultRates:

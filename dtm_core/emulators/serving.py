@@ -1,4 +1,4 @@
-"""Serving an emulator on loopback: its HTTP server in a daemon thread, request plumbing, faults, and ``with``."""
+"""Serving an emulator on loopback: its HTTP server thread, request plumbing, injected faults, ``with``."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ class QuietHandler(BaseHTTPRequestHandler):
             self._serve()
         finally:
             self.wfile = wire
-            self._headers_buffer = []
+            self._headers_buffer: list[bytes] = []
         self.close_connection = False
 
     def _fail(self, fault: Fault) -> None:

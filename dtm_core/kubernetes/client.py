@@ -11,6 +11,10 @@ Server-side apply goes through ``Client.patch(..., patch_type=PatchType.APPLY)``
 ``Client.apply`` does — with the manifest as a plain dict: ``Client.apply`` needs a model
 instance, and decoding a manifest into lightkube's models drops any field the models do not
 know (newer API fields, typos), so the server would never see or reject them.
+
+Every request goes through the core's :class:`~dtm_core.retries.RetryingTransport`: reads,
+server-side applies and deletes are idempotent and are retried after a 429, a 5xx, a reset or
+a timeout (a delete answered 404 on the repeat is done); each wait is a line of ``progress``.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from typing import Any, Literal
 
 import httpx
 from lightkube import ApiError, Client
+from lightkube.config.client_adapter import verify_cluster
 from lightkube.types import CascadeType, PatchType
 
 from ..errors import OperationError
+from ..retries import RetryingTransport
 from .apierrors import ErrorMapper, status_code
 from .config import ClusterChoice, choose_cluster
 from .kinds import KindResolver, ResourceType, is_namespaced
@@ -52,28 +58,39 @@ DEFAULT_MANAGED_KINDS: tuple[tuple[str, str], ...] = (
 def load_kube_client(environ: Mapping[str, str] | None = None, *,
                      kubeconfig: str | os.PathLike[str] | None = None, context: str | None = None,
                      namespace: str | None = None, timeout: float = 30.0,
-                     transport: httpx.BaseTransport | None = None) -> KubeClient:
+                     transport: httpx.BaseTransport | None = None,
+                     progress: Progress | None = None) -> KubeClient:
     """A client for the cluster kubectl would use with the same environment and options.
 
     ``environ``: the environment dtm runs with (``KUBECONFIG``, ``HOME``); default ``os.environ``.
     ``kubeconfig``: one kubeconfig file instead of ``KUBECONFIG`` / ``~/.kube/config``.
     ``context``: instead of the current context. ``namespace``: instead of the context's namespace.
     ``timeout``: seconds for each HTTP request. ``transport``: an httpx transport, for tests.
+    ``progress`` (e.g. ``ctx.progress``) gets a line for each retry after a passing failure.
     No request is made until the client is used.
     """
     choice = choose_cluster(os.environ if environ is None else environ, kubeconfig=kubeconfig,
                             context=context, namespace=namespace)
-    return KubeClient(choice, timeout=timeout, transport=transport)
+    return KubeClient(choice, timeout=timeout, transport=transport, progress=progress)
 
 
 class KubeClient:
     """One cluster, as dtm works with it. Every failure is a :class:`~dtm_core.errors.DtmError`."""
 
     def __init__(self, choice: ClusterChoice, *, timeout: float = 30.0,
-                 transport: httpx.BaseTransport | None = None, poll_interval: float = 0.5) -> None:
+                 transport: httpx.BaseTransport | None = None, poll_interval: float = 0.5,
+                 progress: Progress | None = None) -> None:
         self._choice = choice
+        if transport is None:
+            # An httpx client ignores ``verify`` once given a transport: the transport carries the TLS.
+            config = choice.config
+            assert config.user is not None
+            verify = verify_cluster(config.cluster, config.user, config.abs_file)
+            transport = httpx.HTTPTransport(verify=verify)
+        retrying = RetryingTransport(transport, service=f"Kubernetes API server {choice.server}",
+                                     progress=progress)
         self._client = Client(choice.config, namespace=choice.namespace, timeout=httpx.Timeout(timeout),
-                              transport=transport)
+                              transport=retrying)
         self._errors = ErrorMapper(choice.server, choice.context)
         self._kinds = KindResolver(self._client, self._errors)
         self.poll_interval = poll_interval

@@ -17,7 +17,7 @@ CONTEXT = Option("context", description="kubeconfig context; the current one whe
 def kube_client(ctx: ToolContext) -> KubeClient:
     """A client for the cluster the options (or the environment, as kubectl reads it) select."""
     return load_kube_client(ctx.environ, kubeconfig=ctx.options.get("kubeconfig"),
-                            context=ctx.options.get("context"))
+                            context=ctx.options.get("context"), progress=ctx.progress)
 
 
 def wait_for(check: Callable[[], T | None], *, timeout: float, poll: float, waiting: Callable[[], str],

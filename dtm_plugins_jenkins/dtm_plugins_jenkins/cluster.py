@@ -21,7 +21,7 @@ _DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15,
 def kube_client(ctx: ToolContext) -> KubeClient:
     """A client for the cluster the options (or the environment, as kubectl reads it) select."""
     return load_kube_client(ctx.environ, kubeconfig=ctx.options.get("kubeconfig"),
-                            context=ctx.options.get("context"))
+                            context=ctx.options.get("context"), progress=ctx.progress)
 
 
 def quantity(text: str) -> Decimal | None:

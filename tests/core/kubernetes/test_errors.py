@@ -12,6 +12,7 @@ import pytest
 
 from dtm_core.errors import InvalidInputError, NetworkError, OperationError
 from dtm_core.kubernetes import KubeClient, ObjectRef, load_kube_client
+from dtm_core.retries import RetryPolicy
 
 WriteKubeconfig = Callable[..., Path]  # the conftest fixture
 CONFIG_MAP: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
@@ -122,8 +123,14 @@ def test_invalid_object_uses_the_status_message(kube: KubeClient) -> None:
     assert caught.value.hint == "fix the manifest; the server's message says where"
 
 
+def test_a_passing_server_error_is_retried_as_apply_is_idempotent(kube: KubeClient, emulator: Any) -> None:
+    emulator.fail_next("PATCH", "/api/v1/namespaces/default/configmaps", 500, times=2)
+    kube.apply(CONFIG_MAP, instance="c.main")
+    assert emulator.get("ConfigMap", "c", "default") is not None
+
+
 def test_server_error(kube: KubeClient, emulator: Any) -> None:
-    emulator.fail_next("PATCH", "/api/v1/namespaces/default/configmaps", 500)
+    emulator.fail_next("PATCH", "/api/v1/namespaces/default/configmaps", 500, times=RetryPolicy.attempts)
     with pytest.raises(NetworkError) as caught:
         kube.apply(CONFIG_MAP, instance="c.main")
     assert caught.value.message == (f"cannot patch configmap default/c: the Kubernetes API at {kube.server} "

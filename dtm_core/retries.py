@@ -1,0 +1,230 @@
+"""Retrying HTTP calls that failed for passing reasons: one policy, as an httpx transport, for every client.
+
+:class:`RetryingTransport` wraps the transport a client would use and sends a request again,
+after a capped exponential backoff, when that cannot do anything twice:
+
+* the request never reached the server (connection refused, connect timeout) — any method;
+* the server refused it with 429 and a ``Retry-After`` it may be waited for — any method,
+  since the server did nothing; the wait is what the server asks;
+* a 500, 502, 503 or 504, a connection lost before the answer, a read timeout — only
+  *idempotent* requests: GET, HEAD, OPTIONS, PUT, DELETE (404 on the repeat means done), a
+  Kubernetes server-side apply PATCH, and any request sent with
+  ``extensions={"idempotent": True}``.
+
+Everything else (a POST that creates) is handed back to the caller as it failed: the server
+may have carried it out. The caller then looks before it creates again — :func:`create_once`
+is that rule in one place. Waits are bounded by the policy's ``budget`` and reported on
+``progress``. :func:`attempts_of` says how many tries a request took, for the final error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import httpx
+
+from .errors import OperationError
+
+__all__ = ["RetryPolicy", "RetryingTransport", "UncertainWrite", "attempts_of", "create_once",
+           "is_uncertain"]
+
+T = TypeVar("T")
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+APPLY_PATCH = "application/apply-patch+yaml"
+#: Errors raised before any byte of the request left: repeating cannot do anything twice.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: Errors after the request may have reached the server: it may have been carried out.
+LOST = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadTimeout, httpx.WriteTimeout)
+
+
+class RetryPolicy:
+    """How often and how long a request is retried. Class attributes are the defaults for every client.
+
+    ``attempts``: tries in all, the first included. ``backoff``: seconds before the second try,
+    doubled for each next one up to ``max_backoff``. ``max_retry_after``: the longest
+    ``Retry-After`` honoured (a longer one is handed to the caller). ``budget``: seconds of
+    waiting one request may spend in all. Tests lower them to stay fast.
+    """
+
+    attempts: int = 5
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 60.0
+    budget: float = 120.0
+
+    def __init__(self, *, attempts: int | None = None, backoff: float | None = None,
+                 max_backoff: float | None = None, max_retry_after: float | None = None,
+                 budget: float | None = None,
+                 idempotent_methods: frozenset[str] = IDEMPOTENT_METHODS) -> None:
+        cls = type(self)
+        self.attempts = max(1, cls.attempts if attempts is None else attempts)
+        self.backoff = cls.backoff if backoff is None else backoff
+        self.max_backoff = cls.max_backoff if max_backoff is None else max_backoff
+        self.max_retry_after = cls.max_retry_after if max_retry_after is None else max_retry_after
+        self.budget = cls.budget if budget is None else budget
+        self.idempotent_methods = idempotent_methods
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed try number ``attempt`` (1 for the first)."""
+        return float(min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
+
+    def idempotent(self, request: httpx.Request) -> bool:
+        """Whether sending ``request`` twice leaves the server as sending it once."""
+        marked = request.extensions.get("idempotent")
+        if marked is not None:
+            return bool(marked)
+        if request.method == "PATCH":
+            content_type: str = request.headers.get("Content-Type", "")
+            return content_type.split(";")[0].strip() == APPLY_PATCH
+        return request.method in self.idempotent_methods
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """The seconds a ``Retry-After`` header asks for (None without one, or with an HTTP date)."""
+    value = response.headers.get("Retry-After")
+    try:
+        return None if value is None else max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def attempts_of(request: httpx.Request) -> int:
+    """How many times :class:`RetryingTransport` sent ``request`` (1 when it was not retried)."""
+    return int(request.extensions.get("dtm_attempts", 1))
+
+
+class RetryingTransport(httpx.BaseTransport):
+    """An httpx transport that retries ``inner``'s failures as :class:`RetryPolicy` allows.
+
+    ``service`` names the API in progress lines ("GitHub", "Jenkins at http://…");
+    ``progress`` gets one line per wait. ``sleep`` and ``clock`` are for tests.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport | None = None, *, policy: RetryPolicy | None = None,
+                 service: str = "the server", progress: Callable[[str], None] | None = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.inner = inner or httpx.HTTPTransport()
+        self._policy = policy
+        self.service = service
+        self.progress = progress or (lambda message: None)
+        self._sleep = sleep
+        self._clock = clock
+
+    @property
+    def policy(self) -> RetryPolicy:
+        """The policy given, or one with the class defaults as they are now (tests lower them)."""
+        return self._policy or RetryPolicy()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        policy = self.policy
+        idempotent = policy.idempotent(request)
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            request.extensions["dtm_attempts"] = attempt
+            try:
+                response = self.inner.handle_request(request)
+            except NOT_SENT as error:
+                wait = self._next_wait(policy, attempt, started, None)
+                if wait is None:
+                    raise
+                self._wait(policy, request, type(error).__name__, wait, attempt)
+                continue
+            except LOST as error:
+                wait = self._next_wait(policy, attempt, started, None) if idempotent else None
+                if wait is None:
+                    raise
+                self._wait(policy, request, "lost connection" if not isinstance(error, httpx.TimeoutException)
+                             else "timeout", wait, attempt)
+                continue
+            status = response.status_code
+            if status == 429 or (status in RETRY_STATUSES and idempotent):
+                asked = retry_after(response)
+                if status == 429 and (asked is None or asked > policy.max_retry_after):
+                    return response  # a long rate limit is the caller's to explain
+                wait = self._next_wait(policy, attempt, started, asked)
+                if wait is not None:
+                    response.close()
+                    self._wait(policy, request, str(status), wait, attempt, asked is not None)
+                    continue
+            return response
+
+    def _next_wait(self, policy: RetryPolicy, attempt: int, started: float,
+                   asked: float | None) -> float | None:
+        """Seconds to wait before the next try, or None when the tries or the time budget are spent."""
+        if attempt >= policy.attempts:
+            return None
+        wait = asked if asked is not None else policy.delay(attempt)
+        if self._clock() - started + wait > policy.budget:
+            return None
+        return wait
+
+    def _wait(self, policy: RetryPolicy, request: httpx.Request, what: str, wait: float, attempt: int,
+              asked: bool = False) -> None:
+        why = "as it asks" if asked else f"(try {attempt + 1} of {policy.attempts})"
+        self.progress(f"{self.service}: {what} on {request.method} {request.url.path}; "
+                      f"retrying in {wait:.3g} s {why}")
+        self._sleep(wait)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __deepcopy__(self, memo: dict[int, object]) -> RetryingTransport:
+        # lightkube copies its connection parameters with dataclasses.asdict, which deep-copies the
+        # transport; one holding an SSL context cannot be copied, and a transport is meant to be shared.
+        return self
+
+
+class UncertainWrite(OperationError):
+    """A write that was not repeated failed without saying whether the server carried it out."""
+
+
+def is_uncertain(error: BaseException) -> bool:
+    """Whether ``error`` leaves a write's outcome unknown: a lost connection, a timeout, a 5xx.
+
+    A plugin's own error says so with an ``uncertain`` attribute; an httpx error by its kind.
+    """
+    if isinstance(error, UncertainWrite):
+        return True
+    marked = getattr(error, "uncertain", None)
+    if isinstance(marked, bool):
+        return marked
+    return isinstance(error, httpx.TransportError) and not isinstance(error, NOT_SENT)
+
+
+def create_once(create: Callable[[], T], look: Callable[[], T | None], *, what: str,
+                policy: RetryPolicy | None = None,
+                progress: Callable[[str], None] | None = None) -> T:
+    """Create something with a non-idempotent call, never twice: look first after an uncertain failure.
+
+    ``create`` makes it and returns it; ``look`` returns it when it exists *as asked for* (None
+    otherwise). When ``create`` fails in a way that leaves its outcome unknown
+    (:func:`is_uncertain`), ``look`` decides: found, it is adopted; not found, ``create`` runs
+    again, up to the policy's attempts. Other failures propagate at once.
+    """
+    policy = policy or RetryPolicy()
+    report = progress or (lambda message: None)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return create()
+        except Exception as error:
+            if not is_uncertain(error) or attempt >= policy.attempts:
+                raise
+            report(f"{what} may or may not have happened ({_one_line(error)}); looking before trying again")
+            time.sleep(policy.delay(attempt))
+            found = look()
+            if found is not None:
+                report(f"{what} had happened; carrying on with it")
+                return found
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
