@@ -1,12 +1,13 @@
 """The GitHub REST client: one httpx session with auth, pagination, rate-limit waits and safe retries.
 
 Every call of the plugin goes through :class:`GitHubClient`, so headers, retries and error
-wording are the same everywhere. What is retried, and why:
+wording are the same everywhere. Retries follow the core's policy (``dtm_core.retries``):
 
 * a connection that could not be made (nothing reached GitHub) — any method, it is safe;
-* 502/503/504 and a connection lost mid-answer — only GET, HEAD, DELETE and calls the caller
-  marks ``idempotent`` (a PUT of a secret, a PATCH of settings): a POST that GitHub may have
-  carried out is never sent twice;
+* 500/502/503/504 and a connection lost mid-answer — only GET, HEAD, DELETE and calls the
+  caller marks ``idempotent`` (a PUT of a secret, a PATCH of settings, a content-addressed
+  blob or tree): a POST that GitHub may have carried out is never sent twice — callers look
+  first (``dtm_core.retries.create_once``);
 * a rate limit (403/429 with ``x-ratelimit-remaining: 0`` or ``Retry-After``) — any method,
   since GitHub refused the call without acting, after waiting as long as GitHub asks, up to a cap.
 """
@@ -22,13 +23,14 @@ from urllib.parse import quote
 
 import httpx
 
+from dtm_core import RetryingTransport, RetryPolicy, attempts_of
+
 from .errors import GitHubError, RateLimitError, body_of, http_error, missing_scopes, network_error
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 #: Methods that may be sent again after a failure: repeating them changes nothing more.
 SAFE_METHODS = frozenset({"GET", "HEAD", "DELETE"})
-RETRY_STATUSES = frozenset({502, 503, 504})
 #: GitHub asks for at least a minute after a secondary limit that names no Retry-After.
 SECONDARY_DEFAULT_WAIT = 60.0
 
@@ -83,7 +85,12 @@ class GitHubClient:
             headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION,
                      "User-Agent": user_agent, "Authorization": f"Bearer {token}"},
             timeout=timeout,
-            transport=transport,
+            # GitHub's rate limits are waited out below, with GitHub's own words: the policy leaves
+            # every 429 to this client (max_retry_after 0).
+            transport=RetryingTransport(
+                transport or httpx.HTTPTransport(), service="GitHub", progress=self.progress, sleep=sleep,
+                clock=clock, policy=RetryPolicy(attempts=self.attempts, backoff=self.backoff,
+                                                max_retry_after=0, idempotent_methods=SAFE_METHODS)),
         )
         self._host = httpx.URL(self.base_url).host
 
@@ -109,25 +116,16 @@ class GitHubClient:
         method = method.upper()
         what = f"{method} {path.split('?', 1)[0]}"
         replayable = idempotent or method in SAFE_METHODS
-        attempt = waits = 0
+        waits = 0
         while True:
-            attempt += 1
             try:
                 # Only reads follow redirects: a renamed repository answers 301 and is still it.
                 response = self._http.request(method, path.lstrip("/") if "://" not in path else path,
                                               json=json, params=params,
-                                              follow_redirects=method in {"GET", "HEAD"})
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # Nothing reached GitHub, so sending it again cannot do anything twice.
-                if attempt < self.attempts:
-                    self._pause(attempt)
-                    continue
-                raise network_error(exc, self.base_url, what, attempt) from None
+                                              follow_redirects=method in {"GET", "HEAD"},
+                                              extensions={"idempotent": replayable})
             except httpx.TransportError as exc:
-                if replayable and attempt < self.attempts:
-                    self._pause(attempt)
-                    continue
-                raise network_error(exc, self.base_url, what, attempt) from None
+                raise network_error(exc, self.base_url, what, attempts_of(exc.request)) from None
             status = response.status_code
             if status in {403, 429}:
                 wait = self._rate_limit_wait(response)
@@ -135,22 +133,15 @@ class GitHubClient:
                     waits += 1
                     self._wait_for_reset(wait, what, secondary="retry-after" in response.headers,
                                          exhausted=waits > self.rate_limit_waits)
-                    attempt -= 1  # a refused call does not count as a try
                     continue
-            if status in RETRY_STATUSES and replayable and attempt < self.attempts:
-                self._pause(attempt)
-                continue
             # A 404 for want of a scope is not "missing": reading it as gone would re-create things.
             if response.is_success or (status in allow and not missing_scopes(response)):
                 return response
-            error = http_error(response, what, attempts=attempt)
+            error = http_error(response, what, attempts=attempts_of(response.request))
             if status >= 500 and not replayable:
                 error.hint = ("GitHub may have carried it out anyway; run the command again: dtm "
                               "looks at what exists before it changes anything")
             raise error
-
-    def _pause(self, attempt: int) -> None:
-        self._sleep(self.backoff * 2 ** (attempt - 1))
 
     def _rate_limit_wait(self, response: httpx.Response) -> float | None:
         """Seconds GitHub asks us to wait, or None when the 403/429 is not a rate limit."""
@@ -195,8 +186,9 @@ class GitHubClient:
         response = self.request("GET", path, params=params, allow=missing)
         return None if response.status_code in missing else response.json()
 
-    def post(self, path: str, body: Mapping[str, Any]) -> Any:
-        return _json_or_none(self.request("POST", path, json=dict(body)))
+    def post(self, path: str, body: Mapping[str, Any], *, idempotent: bool = False) -> Any:
+        """POST; ``idempotent`` for calls whose repeat makes nothing new (content-addressed Git objects)."""
+        return _json_or_none(self.request("POST", path, json=dict(body), idempotent=idempotent))
 
     def patch(self, path: str, body: Mapping[str, Any], *, idempotent: bool = False) -> Any:
         return _json_or_none(self.request("PATCH", path, json=dict(body), idempotent=idempotent))

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from dtm_core import OperationError
+from dtm_core import OperationError, is_uncertain
 
 #: Scopes of classic tokens that include others (docs.github.com, "Scopes for OAuth apps").
 IMPLIED_SCOPES: dict[str, frozenset[str]] = {
@@ -41,6 +41,8 @@ class GitHubError(OperationError):
                  errors: Sequence[Any] = (), scopes: frozenset[str] | None = None) -> None:
         super().__init__(message, hint=hint)
         self.status = status
+        #: Whether GitHub may have carried the call out all the same (see ``dtm_core.retries``).
+        self.uncertain = status >= 500
         self.errors = list(errors)
         #: The classic token's scopes as GitHub reported them (None for fine-grained tokens).
         self.scopes = scopes
@@ -164,8 +166,11 @@ def http_error(response: httpx.Response, what: str, *, attempts: int = 1) -> Git
 def network_error(exc: httpx.HTTPError, base_url: str, what: str, attempts: int) -> GitHubError:
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     cause = one_line(str(exc), 120) or type(exc).__name__
-    return GitHubError(
+    error = GitHubError(
         f"cannot reach GitHub API URL {base_url} for {what}{tries}: {cause}",
         hint="check your network and proxy settings (HTTPS_PROXY), or set GITHUB_API_URL "
         "(or api_url) to your GitHub Enterprise API, e.g. https://HOST/api/v3",
     )
+    # Lost after sending (a reset, a timeout): GitHub may have done it; refused connections are certain.
+    error.uncertain = is_uncertain(exc)
+    return error

@@ -5,6 +5,9 @@ ref update) rather than the contents API, which makes one commit per file. Nothi
 until the ref moves, so a write that loses a race with a push is simply redone on the new head.
 GitHub refuses Git Data calls on an *empty* repository (no branch at all); there the first file
 goes in with the contents API, which creates the branch, and the rest follow as one commit.
+A write whose outcome dtm could not see (a lost connection, a 5xx) is not sent again blindly:
+dtm reads the branch again and writes only what is still missing (a commit object made twice
+stays unreferenced; the branch gets one).
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from dtm_core import OperationError
+from dtm_core import OperationError, is_uncertain
 
 from .client import GitHubClient, file_path, repo_path
 from .errors import GitHubError
 
 #: How often a commit is redone when someone pushes to the branch while dtm writes.
 RACE_ATTEMPTS = 3
+#: How often dtm looks again and rewrites after a write whose outcome it could not see.
+UNCERTAIN_ATTEMPTS = 5
 
 
 def blob_sha(content: bytes) -> str:
@@ -76,7 +81,9 @@ def commit_files(client: GitHubClient, owner: str, repo: str, branch: str,
     Files already holding the wanted content are left out of the commit. A missing ``branch``
     is created from branch ``start_from`` (the repository's default branch).
     """
-    for attempt in range(1, RACE_ATTEMPTS + 1):
+    races = uncertain = 0
+    wrote: str | None = None  # the commit a ref write whose outcome is unknown pointed at
+    while True:
         head = branch_head(client, owner, repo, branch)
         new_branch = head is None
         if head is None and start_from and start_from != branch:
@@ -86,12 +93,13 @@ def commit_files(client: GitHubClient, owner: str, repo: str, branch: str,
         paths = sorted(files)
         changes = _changes(file_shas(client, owner, repo, head, paths, branch), files)
         if not changes and not new_branch:
-            return None
+            # After an uncertain write, finding the files in place means it landed: report its commit.
+            return head.commit if wrote is not None else None
         commit = head.commit
-        if changes:
-            commit = _commit(client, owner, repo, head, changes, message)
         refs = repo_path(owner, repo, "git", "refs")
         try:
+            if changes:
+                commit = _commit(client, owner, repo, head, changes, message)
             if new_branch:
                 progress(f"creating branch {branch} from {start_from}")
                 client.post(refs, {"ref": f"refs/heads/{branch}", "sha": commit})
@@ -99,11 +107,17 @@ def commit_files(client: GitHubClient, owner: str, repo: str, branch: str,
                 client.patch(f"{refs}/heads/{file_path(branch)}", {"sha": commit, "force": False})
             return commit
         except GitHubError as exc:
+            # Lost or 5xx: GitHub may have moved the branch. Look again (above) before writing again.
+            if is_uncertain(exc) and uncertain < UNCERTAIN_ATTEMPTS:
+                uncertain += 1
+                wrote = commit
+                progress(f"GitHub may or may not have written to {branch} ({exc.message}); looking again")
+                continue
             # 422 "not a fast forward" (or the branch appeared meanwhile): someone pushed; redo on top.
-            if exc.status != 422 or attempt == RACE_ATTEMPTS:
+            races += 1
+            if exc.status != 422 or races == RACE_ATTEMPTS:
                 raise
             progress(f"branch {branch} moved while dtm wrote to it; writing again on the new head")
-    raise AssertionError("unreachable")
 
 
 def _commit(client: GitHubClient, owner: str, repo: str, head: Head, changes: Mapping[str, bytes | None],
@@ -112,11 +126,14 @@ def _commit(client: GitHubClient, owner: str, repo: str, head: Head, changes: Ma
     for path, content in sorted(changes.items()):
         sha = None
         if content is not None:
+            # Blobs and trees are named by their content: sending one twice makes nothing new.
             blob = client.post(repo_path(owner, repo, "git", "blobs"),
-                               {"content": base64.b64encode(content).decode(), "encoding": "base64"})
+                               {"content": base64.b64encode(content).decode(), "encoding": "base64"},
+                               idempotent=True)
             sha = str(blob["sha"])
         entries.append({"path": path, "mode": "100644", "type": "blob", "sha": sha})
-    tree = client.post(repo_path(owner, repo, "git", "trees"), {"base_tree": head.tree, "tree": entries})
+    tree = client.post(repo_path(owner, repo, "git", "trees"), {"base_tree": head.tree, "tree": entries},
+                       idempotent=True)
     commit = client.post(repo_path(owner, repo, "git", "commits"),
                          {"message": message, "tree": tree["sha"], "parents": [head.commit]})
     return str(commit["sha"])

@@ -9,9 +9,20 @@ the user says ``adopt: true``.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
-from dtm_core import GONE, Live, OperationError, Option, OutputSpec, ReadResult, ToolContext, ToolKind
+from dtm_core import (
+    GONE,
+    Live,
+    OperationError,
+    Option,
+    OutputSpec,
+    ReadResult,
+    ToolContext,
+    ToolKind,
+    create_once,
+)
 
 from .client import GitHubClient, repo_path, segment
 from .connection import API_URL, TOKEN, client_for
@@ -53,6 +64,17 @@ def observed(repo: dict[str, Any], options: Any) -> dict[str, Any]:
         "description": description,
         "default_branch": repo.get("default_branch"),
     }
+
+
+def _as_asked(found: dict[str, Any] | None, body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The repository an interrupted create made, if it is the one asked for (else None)."""
+    if found is None or found["name"].lower() != str(body["name"]).lower():
+        return None
+    if bool(found.get("private")) != bool(body["private"]):
+        return None
+    if "description" in body and (found.get("description") or "") != (body["description"] or ""):
+        return None
+    return dict(found)
 
 
 def _taken(owner: str, name: str, repo: dict[str, Any]) -> OperationError:
@@ -147,12 +169,18 @@ class GitHubRepo(ToolKind):
                     raise OperationError(f"template {template!r} is not OWNER/NAME",
                                          hint="name the template repository as OWNER/NAME, e.g. acme/tmpl")
                 ctx.progress(f"creating {owner}/{name} from template {template}")
-                return dict(gh.post(f"/repos/{segment(t_owner)}/{segment(t_name)}/generate",
-                                    {"owner": owner, **body}))
+                return create_once(
+                    lambda: dict(gh.post(f"/repos/{segment(t_owner)}/{segment(t_name)}/generate",
+                                         {"owner": owner, **body})),
+                    lambda: _as_asked(gh.find(repo_path(owner, name)), body),
+                    what=f"creating {owner}/{name}", progress=ctx.progress)
             ctx.progress(f"creating repository {owner}/{name}")
             # auto_init: GitHub's Git Data API refuses an empty repository, and dtm commits through it.
-            return dict(gh.post("/user/repos" if mine else f"/orgs/{segment(owner)}/repos",
-                                {**body, "auto_init": True}))
+            return create_once(
+                lambda: dict(gh.post("/user/repos" if mine else f"/orgs/{segment(owner)}/repos",
+                                     {**body, "auto_init": True})),
+                lambda: _as_asked(gh.find(repo_path(owner, name)), body),
+                what=f"creating {owner}/{name}", progress=ctx.progress)
         except GitHubError as exc:
             if exc.status == 422 and exc.mentions("already exists"):
                 raise _taken(owner, name, {}) from None

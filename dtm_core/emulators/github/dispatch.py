@@ -35,7 +35,7 @@ EXPOSED = ("ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, 
 
 @dataclass
 class Fault:
-    """A test hook: answer the next ``times`` matching requests with ``status``."""
+    """A test hook: answer the next ``times`` matching requests with ``status`` (``after`` doing them)."""
 
     method: str
     prefix: str
@@ -43,6 +43,14 @@ class Fault:
     times: int
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
+    after: bool = False
+
+    def error(self, docs: str) -> ApiError:
+        error = errors.default_error(self.status, docs)
+        error.headers.update(self.headers)
+        if self.body is not None:
+            error.body = dict(self.body)
+        return error
 
     def matches(self, method: str, path: str) -> bool:
         return self.times > 0 and self.method in ("*", method) and path.startswith(self.prefix)
@@ -113,16 +121,16 @@ def _version(headers: Mapping[str, str]) -> str:
     return version
 
 
-def _fault(state: ServerState, method: str, path: str, docs: str) -> None:
+def _fault(state: ServerState, method: str, path: str, docs: str) -> Fault | None:
+    """Raise the matching fault's error, or return it when it strikes after the request is carried out."""
     for fault in state.faults:
         if fault.matches(method, path):
             fault.times -= 1
-            error = errors.default_error(fault.status, docs)
-            error.headers.update(fault.headers)
-            if fault.body is not None:
-                error.body = dict(fault.body)
-            raise error
+            if fault.after:
+                return fault
+            raise fault.error(docs)
     state.faults[:] = [fault for fault in state.faults if fault.times > 0]
+    return None
 
 
 def dispatch(state: ServerState, method: str, target: str, headers: Mapping[str, str],
@@ -141,7 +149,7 @@ def dispatch(state: ServerState, method: str, target: str, headers: Mapping[str,
     with world.lock:
         try:
             version = _version(headers)
-            _fault(state, method, url.path, docs)
+            after = _fault(state, method, url.path, docs)
             authorization = headers.get("Authorization")
             if not authorization:
                 raise ApiError(401, "Requires authentication", docs=docs)
@@ -160,6 +168,8 @@ def dispatch(state: ServerState, method: str, target: str, headers: Mapping[str,
                 reply = route.handler(call)
             finally:
                 accepted = call.accepted
+            if after is not None:
+                raise after.error(docs)
         except ApiError as error:
             reply = Reply(error.status, error.body, headers=dict(error.headers))
         except Exception as error:  # a bug must reach the client as GitHub's 500, not a dropped connection

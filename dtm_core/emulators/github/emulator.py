@@ -175,14 +175,17 @@ class GitHubEmulator(Emulator):
     # -- fault hooks -------------------------------------------------------------------------------------
 
     def fail_next(self, method: str, path_prefix: str, status: int, *, times: int = 1,
-                  headers: Mapping[str, str] | None = None, body: Mapping[str, Any] | None = None) -> None:
+                  headers: Mapping[str, str] | None = None, body: Mapping[str, Any] | None = None,
+                  after: bool = False) -> None:
         """Answer the next ``times`` requests whose path starts with ``path_prefix`` with ``status``.
 
-        ``method`` ``*`` matches any. The body defaults to GitHub's error for that status.
+        ``method`` ``*`` matches any. The body defaults to GitHub's error for that status. With
+        ``after`` the request is carried out first, as when a gateway loses the answer (a 502
+        for a repository that was in fact created). Random faults: ``faults``.
         """
         with self._world.lock:
             self._state.faults.append(Fault(method.upper(), path_prefix, status, times, dict(headers or {}),
-                                            None if body is None else dict(body)))
+                                            None if body is None else dict(body), after))
 
     def exhaust_rate_limit(self, *, reset_in: float = 1.0, secondary: bool = False) -> None:
         """Spend every user's primary limit until ``reset_in`` seconds from now (403, remaining 0),

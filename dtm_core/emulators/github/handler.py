@@ -31,7 +31,8 @@ class Handler(QuietHandler):
 
     def _fault_reply(self, status: int, retry_after: int) -> tuple[dict[str, str], bytes]:
         error = errors.default_error(status)
-        headers = {"Content-Type": JSON, "X-GitHub-Request-Id": self.server.state.request_id(), **error.headers}
+        headers = {"Content-Type": JSON, "X-GitHub-Request-Id": self.server.state.request_id(),
+                   **error.headers}
         if status == 429:
             headers["Retry-After"] = str(retry_after)
         return headers, json.dumps(error.body, separators=(",", ":")).encode()

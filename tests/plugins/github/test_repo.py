@@ -192,11 +192,35 @@ def test_server_errors_are_retried_for_reads_and_reported_after_the_last_try(
     assert "githubstatus.com" in result.stderr
 
 
-def test_a_create_answered_with_502_is_not_sent_again(github_dtm: DtmHarness, gh: GitHubEmulator) -> None:
+def test_a_create_answered_with_502_is_looked_for_before_it_is_sent_again(
+        github_dtm: DtmHarness, gh: GitHubEmulator) -> None:
     gh.fail_next("POST", "/orgs/acme/repos", 502)
-    result = refused(github_dtm, *INSTALL)
-    assert "GitHub answered 502 Bad Gateway to POST /orgs/acme/repos" in result.stderr
+    result = install(github_dtm)
+    assert "looking before trying again" in result.stderr
+    sent = [r for r in gh.requests if r[1].split("?")[0] in ("/orgs/acme/repos", "/repos/acme/backend")]
+    assert sent[:3] == [("GET", "/repos/acme/backend"), ("POST", "/orgs/acme/repos"),
+                        ("GET", "/repos/acme/backend")]
+    assert sent.count(("POST", "/orgs/acme/repos")) == 2
+    assert gh.repo("acme", "backend") is not None
+
+
+def test_a_create_github_carried_out_before_its_answer_was_lost_is_adopted_not_sent_again(
+        github_dtm: DtmHarness, gh: GitHubEmulator) -> None:
+    gh.fail_next("POST", "/orgs/acme/repos", 502, after=True)
+    result = install(github_dtm)
+    assert "creating acme/backend had happened; carrying on with it" in result.stderr
     assert [w for w in gh.writes() if w[1] == "/orgs/acme/repos"] == [("POST", "/orgs/acme/repos")]
+    assert outputs(github_dtm, "github-repo.backend")["created_by_dtm"] is True
+
+
+def test_a_create_that_keeps_failing_ends_in_one_line_naming_github(
+        github_dtm: DtmHarness, gh: GitHubEmulator) -> None:
+    gh.fail_next("POST", "/orgs/acme/repos", 502, times=10)
+    result = refused(github_dtm, *INSTALL)
+    assert error_line(result) == ("github-repo.backend: GitHub answered 502 Bad Gateway to "
+                                  "POST /orgs/acme/repos")
+    assert "hint: GitHub may have carried it out anyway" in result.stderr
+    assert gh.repo("acme", "backend") is None
 
 
 def test_reapplying_an_unchanged_toolchain_writes_nothing(applied: DtmHarness, toolchain: str,
