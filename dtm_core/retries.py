@@ -47,6 +47,7 @@ class RetryPolicy:
     doubled for each next one up to ``max_backoff``. ``max_retry_after``: the longest
     ``Retry-After`` honoured (a longer one is handed to the caller). ``budget``: seconds of
     waiting one request may spend in all. Tests lower them to stay fast.
+    ``idempotent_methods`` and ``statuses`` narrow what is retried for a client that knows better.
     """
 
     attempts: int = 5
@@ -58,7 +59,8 @@ class RetryPolicy:
     def __init__(self, *, attempts: int | None = None, backoff: float | None = None,
                  max_backoff: float | None = None, max_retry_after: float | None = None,
                  budget: float | None = None,
-                 idempotent_methods: frozenset[str] = IDEMPOTENT_METHODS) -> None:
+                 idempotent_methods: frozenset[str] = IDEMPOTENT_METHODS,
+                 statuses: frozenset[int] = RETRY_STATUSES) -> None:
         cls = type(self)
         self.attempts = max(1, cls.attempts if attempts is None else attempts)
         self.backoff = cls.backoff if backoff is None else backoff
@@ -66,6 +68,8 @@ class RetryPolicy:
         self.max_retry_after = cls.max_retry_after if max_retry_after is None else max_retry_after
         self.budget = cls.budget if budget is None else budget
         self.idempotent_methods = idempotent_methods
+        #: The 5xx statuses retried (a client that handles one itself leaves it out).
+        self.statuses = statuses
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed try number ``attempt`` (1 for the first)."""
@@ -143,7 +147,7 @@ class RetryingTransport(httpx.BaseTransport):
                              else "timeout", wait, attempt)
                 continue
             status = response.status_code
-            if status == 429 or (status in RETRY_STATUSES and idempotent):
+            if status == 429 or (status in policy.statuses and idempotent):
                 asked = retry_after(response)
                 if status == 429 and (asked is None or asked > policy.max_retry_after):
                     return response  # a long rate limit is the caller's to explain

@@ -9,6 +9,10 @@ takes care of, so callers need not:
   a password needs both; an API token needs neither but is not hurt by them.
 * **Start-up.** Jenkins answers 503 to everything while it starts: the client waits, with a
   line of progress, until ``timeout`` seconds have passed since it was made.
+* **Retries.** Through the core's ``RetryingTransport``: reads, config.xml updates and deletes
+  are retried after a 429, a 5xx, a reset or a timeout. ``createItem`` and build triggers are
+  not repeated blindly: after a failure that leaves their outcome unknown, dtm looks for the
+  item or the build first (``dtm_core.create_once``) and adopts what the lost call made.
 * **Errors.** One line and a hint each: unreachable, credentials rejected (401), permission
   or crumb refused (403), Jenkins' own message from ``X-Error`` (400), anything else by status.
   No message ever holds the secret.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import re
 import time
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
@@ -25,11 +30,21 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
-from dtm_core import OperationError, OptionError
+from dtm_core import (
+    OperationError,
+    OptionError,
+    RetryingTransport,
+    RetryPolicy,
+    UncertainWrite,
+    create_once,
+    is_uncertain,
+)
 
 #: Characters Jenkins.checkGoodName refuses in an item name.
 UNSAFE = "?*/\\%!@#$^&|<>[]:;"
 XML = "application/xml"
+#: 503 is Jenkins starting up, waited for by the client itself (until ``timeout``), not retried below it.
+TRANSPORT_RETRIES = frozenset({500, 502, 504})
 _QUEUE_ITEM = re.compile(r"/queue/item/(\d+)/?$")
 
 
@@ -93,8 +108,10 @@ class JenkinsClient:
         self._crumb_fetched = False
         self._waited = False
         # Cookies are kept: a password's crumb is only valid with the session it was issued to.
+        retrying = RetryingTransport(transport, service=f"Jenkins at {self.shown}", progress=self.progress,
+                                     policy=RetryPolicy(statuses=TRANSPORT_RETRIES))
         self._http = httpx.Client(base_url=self.url, auth=(user, secret), timeout=request_timeout,
-                                  transport=transport, follow_redirects=False,
+                                  transport=retrying, follow_redirects=False,
                                   headers={"User-Agent": "dtm-plugins-jenkins"})
 
     def __enter__(self) -> JenkinsClient:
@@ -110,18 +127,23 @@ class JenkinsClient:
     # -- requests ----------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, *, content: bytes | None = None,
-                params: Mapping[str, str] | None = None, allow: tuple[int, ...] = ()) -> httpx.Response:
-        """Send one call; return the answer if it succeeded (2xx/3xx) or its status is in ``allow``."""
+                params: Mapping[str, str] | None = None, allow: tuple[int, ...] = (),
+                idempotent: bool | None = None) -> httpx.Response:
+        """Send one call; return the answer if it succeeded (2xx/3xx) or its status is in ``allow``.
+
+        ``idempotent`` marks a POST whose repeat changes nothing more (a config.xml, a delete).
+        """
         method = method.upper()
         what = f"{method} {path.split('?', 1)[0] or '/'}"
+        replayable = method != "POST" if idempotent is None else idempotent
         retried_crumb = False
         while True:
             headers = {"Content-Type": f"{XML}; charset=utf-8"} if content is not None else {}
             if method == "POST":
                 headers.update(self.crumb())
-            response = self._send(method, path, what, content, params, headers)
+            response = self._send(method, path, what, content, params, headers, replayable)
             status = response.status_code
-            if status == 503:
+            if status == 503 and replayable:
                 self._wait_until_ready(what)
                 continue
             if status == 403 and method == "POST" and "No valid crumb" in response.text \
@@ -134,16 +156,18 @@ class JenkinsClient:
             raise self._error(response, what)
 
     def _send(self, method: str, path: str, what: str, content: bytes | None,
-              params: Mapping[str, str] | None, headers: dict[str, str]) -> httpx.Response:
+              params: Mapping[str, str] | None, headers: dict[str, str], replayable: bool) -> httpx.Response:
         try:
             return self._http.request(method, path.lstrip("/"), content=content, params=params,
-                                      headers=headers)
-        except httpx.TimeoutException as error:
-            raise OperationError(
-                f"Jenkins at {self.shown} did not answer {what} in time ({type(error).__name__})",
-                hint="check that Jenkins is running and not overloaded, then run the command again") from None
+                                      headers=headers, extensions={"idempotent": replayable})
         except httpx.TransportError as error:
-            raise OperationError(
+            # Lost after sending, Jenkins may have done it: UncertainWrite tells create_once to look.
+            kind = UncertainWrite if is_uncertain(error) else OperationError
+            if isinstance(error, httpx.TimeoutException):
+                raise kind(f"Jenkins at {self.shown} did not answer {what} in time ({type(error).__name__})",
+                           hint="check that Jenkins is running and not overloaded, then run the command "
+                           "again") from None
+            raise kind(
                 f"cannot reach Jenkins at {self.shown}: {_one_line(str(error)) or type(error).__name__}",
                 hint="check jenkins_url; an in-cluster address (*.svc) is reachable only from inside the "
                 "cluster: use a port-forward, a NodePort or a LoadBalancer address") from None
@@ -185,8 +209,9 @@ class JenkinsClient:
         detail = ""
         if response.headers.get("Content-Type", "").startswith("text/plain"):
             detail = ": " + _one_line(response.text.splitlines()[0] if response.text else "")
-        return OperationError(f"Jenkins at {self.shown} answered {status} to {what}{detail}",
-                              hint="look at the Jenkins log for the cause, then run the command again")
+        kind = UncertainWrite if status >= 500 else OperationError
+        return kind(f"Jenkins at {self.shown} answered {status} to {what}{detail}",
+                    hint="look at the Jenkins log for the cause, then run the command again")
 
     def crumb(self) -> dict[str, str]:
         """The crumb header to send with POSTs; empty when the server issues none (404)."""
@@ -223,15 +248,28 @@ class JenkinsClient:
         return None if response.status_code == 404 else "jobs" in _json(response)
 
     def create_item(self, parts: list[str], config: bytes) -> None:
-        """``POST <parent>/createItem?name=<name>`` with the item's config.xml."""
-        self.request("POST", item_path(parts[:-1]) + "createItem", params={"name": parts[-1]}, content=config)
+        """``POST <parent>/createItem?name=<name>`` with the item's config.xml, never twice.
+
+        After a failure that leaves it unknown whether Jenkins created the item, the item is
+        looked for, and taken as made when it is of the kind asked for (job or folder).
+        """
+        def create() -> bool:
+            self.request("POST", item_path(parts[:-1]) + "createItem", params={"name": parts[-1]},
+                         content=config)
+            return True
+
+        def look() -> bool | None:
+            found = self.get_config(parts)
+            return True if found is not None and _root_tag(found) == _root_tag(config) else None
+
+        create_once(create, look, what=f"creating Jenkins item {'/'.join(parts)}", progress=self.progress)
 
     def update_config(self, parts: list[str], config: bytes) -> None:
-        self.request("POST", item_path(parts) + "config.xml", content=config)
+        self.request("POST", item_path(parts) + "config.xml", content=config, idempotent=True)
 
     def delete_item(self, parts: list[str]) -> bool:
         """``POST doDelete`` (answered with a redirect, not followed); False when already gone."""
-        response = self.request("POST", item_path(parts) + "doDelete", allow=(404,))
+        response = self.request("POST", item_path(parts) + "doDelete", allow=(404,), idempotent=True)
         return response.status_code != 404
 
     def ensure_folders(self, parts: list[str], folder_config: bytes) -> list[str]:
@@ -284,6 +322,14 @@ class JenkinsClient:
                     f"({_one_line(str(why))})",
                     hint="Jenkins needs a free executor or agent for it; raise the timeout option")
             time.sleep(self.poll_interval)
+
+
+def _root_tag(config: bytes) -> str | None:
+    """The root element of a config.xml (``flow-definition``, a folder's class name), None if unreadable."""
+    try:
+        return ElementTree.fromstring(config).tag
+    except ElementTree.ParseError:
+        return None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from dtm_core import (
     Secret,
     ToolContext,
     ToolKind,
+    create_once,
 )
 
 from .jenkinsapi import JenkinsClient, job_name_parts
@@ -213,17 +214,17 @@ class JenkinsPipeline(ToolKind):
     def _first_build(self, ctx: ToolContext, jenkins: JenkinsClient, parts: list[str]) -> int:
         """The number of the job's first build: one already run or queued counts (a retry), else start one."""
         name = "/".join(parts)
-        info = jenkins.job_info(parts, "lastBuild[number],queueItem[id]") or {}
-        last, queued = info.get("lastBuild"), info.get("queueItem")
-        if isinstance(last, dict) and isinstance(last.get("number"), int):
-            return int(last["number"])
-        if isinstance(queued, dict) and isinstance(queued.get("id"), int):
-            queue_id = int(queued["id"])
-        else:
+        seen = _build_seen(jenkins, parts)
+        if seen is None:
             ctx.progress(f"starting the first build of {name}")
-            queue_id = jenkins.build(parts)
+            # A trigger whose answer was lost may have queued the build: look before triggering again.
+            seen = create_once(lambda: (False, jenkins.build(parts)), lambda: _build_seen(jenkins, parts),
+                               what=f"starting the first build of {name}", progress=ctx.progress)
+        started, number = seen
+        if started:
+            return number
         ctx.progress(f"waiting for the build of {name} to leave the queue")
-        number = jenkins.wait_for_build(queue_id, name)
+        number = jenkins.wait_for_build(number, name)
         ctx.progress(f"build #{number} of {name} started")
         return number
 
@@ -241,3 +242,14 @@ class JenkinsPipeline(ToolKind):
         scm.commit_files(CommitRequest(repo, {path: starter_jenkinsfile(language)},
                                        f"Add a starter {path} for the Jenkins pipeline (dtm)", branch=branch,
                                        environ=ctx.environ, progress=ctx.progress))
+
+
+def _build_seen(jenkins: JenkinsClient, parts: list[str]) -> tuple[bool, int] | None:
+    """``(True, build number)`` for a build that started, ``(False, queue id)`` for one waiting, else None."""
+    info = jenkins.job_info(parts, "lastBuild[number],queueItem[id]") or {}
+    last, queued = info.get("lastBuild"), info.get("queueItem")
+    if isinstance(last, dict) and isinstance(last.get("number"), int):
+        return True, int(last["number"])
+    if isinstance(queued, dict) and isinstance(queued.get("id"), int):
+        return False, int(queued["id"])
+    return None
