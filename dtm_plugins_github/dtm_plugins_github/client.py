@@ -55,10 +55,9 @@ class GitHubClient:
     """A small GitHub REST client; use it as a context manager so its connections are closed.
 
     The class attributes are the defaults for every client; tests lower them to stay fast.
+    How often and how long failures are retried is the core's :class:`~dtm_core.RetryPolicy`.
     """
 
-    attempts: int = 3
-    backoff: float = 0.5
     #: Longest dtm waits for a rate limit to reset before giving up (seconds).
     max_rate_limit_wait: float = 900.0
     #: How many times in a row one call may wait for a rate limit.
@@ -89,8 +88,7 @@ class GitHubClient:
             # every 429 to this client (max_retry_after 0).
             transport=RetryingTransport(
                 transport or httpx.HTTPTransport(), service="GitHub", progress=self.progress, sleep=sleep,
-                clock=clock, policy=RetryPolicy(attempts=self.attempts, backoff=self.backoff,
-                                                max_retry_after=0, idempotent_methods=SAFE_METHODS)),
+                clock=clock, policy=RetryPolicy(max_retry_after=0, idempotent_methods=SAFE_METHODS)),
         )
         self._host = httpx.URL(self.base_url).host
 

@@ -166,11 +166,15 @@ def http_error(response: httpx.Response, what: str, *, attempts: int = 1) -> Git
 def network_error(exc: httpx.HTTPError, base_url: str, what: str, attempts: int) -> GitHubError:
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     cause = one_line(str(exc), 120) or type(exc).__name__
-    error = GitHubError(
+    if is_uncertain(exc):
+        # Lost after sending (a reset, a timeout): GitHub was reached and may have done it.
+        error = GitHubError(f"GitHub API URL {base_url} dropped {what}{tries}: {cause}",
+                            hint="GitHub or the network in between is unstable; run the command again "
+                            "later: dtm looks at what exists before it changes anything")
+        error.uncertain = True
+        return error
+    return GitHubError(
         f"cannot reach GitHub API URL {base_url} for {what}{tries}: {cause}",
         hint="check your network and proxy settings (HTTPS_PROXY), or set GITHUB_API_URL "
         "(or api_url) to your GitHub Enterprise API, e.g. https://HOST/api/v3",
     )
-    # Lost after sending (a reset, a timeout): GitHub may have done it; refused connections are certain.
-    error.uncertain = is_uncertain(exc)
-    return error

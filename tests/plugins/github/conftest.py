@@ -6,7 +6,7 @@
 ``github_dtm`` -> ``DtmHarness``
     dtm with only the dtm-plugins-github plugin, the repository's registry, ``GITHUB_API_URL``
     at the emulator, ``GITHUB_TOKEN`` set to the canary token and ``PYPI_TOKEN`` to a canary
-    secret value. The client's retry backoff is shortened so failure tests stay fast.
+    secret value. Retry waits are milliseconds (``fast_retries``, on for every test).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from dtm_harness import DtmHarness
-from dtm_plugins_github.client import GitHubClient
 
 from dtm_core.emulators.github import GitHubEmulator
 
@@ -49,6 +48,5 @@ def github_dtm(dtm_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, gh: Git
     for key, value in settings.items():
         dtm_env[key] = value
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(GitHubClient, "backoff", 0.01)
     return DtmHarness(home=Path(dtm_env["DTM_HOME"]), env=dtm_env)
 

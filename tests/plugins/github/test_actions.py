@@ -12,6 +12,7 @@ from dtm_harness import DtmHarness
 from githubtests import SECRET_VALUE, TOKEN, behind_dtms_back, everything_dtm_wrote, outputs
 
 from dtm_core.emulators.github import GitHubEmulator
+from dtm_core.retries import RetryPolicy
 
 TOOLCHAIN = """\
 version: 1
@@ -123,7 +124,7 @@ def test_secrets_and_the_token_never_reach_state_output_or_history(
         applied: DtmHarness, toolchain: str, gh: GitHubEmulator) -> None:
     with behind_dtms_back(gh) as web:
         web.delete("/repos/acme/backend/actions/secrets/PYPI_TOKEN").raise_for_status()
-    gh.fail_next("PUT", "/repos/acme/backend/actions/secrets/", 502, times=3)
+    gh.fail_next("PUT", "/repos/acme/backend/actions/secrets/", 502, times=RetryPolicy.attempts)
     failed = applied.run("--debug", "apply", "-f", toolchain, "-y")  # a traceback, too
     assert failed.exit_code == 1 and "Traceback" in failed.stderr
     converged = applied.run("apply", "-f", toolchain, "-y")

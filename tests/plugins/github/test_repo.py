@@ -12,6 +12,7 @@ from dtm_harness import DtmHarness
 from githubtests import behind_dtms_back, outputs
 
 from dtm_core.emulators.github import GitHubEmulator
+from dtm_core.retries import RetryPolicy
 
 INSTALL = ("install", "github-repo", "--instance", "backend", "--set", "owner=acme", "--set", "name=backend",
            "--set", "token=env:GITHUB_TOKEN")
@@ -185,10 +186,10 @@ def test_server_errors_are_retried_for_reads_and_reported_after_the_last_try(
     gh.fail_next("GET", "/repos/acme/backend", 502, times=2)
     install(github_dtm)
     assert gh.repo("acme", "backend") is not None
-    gh.fail_next("GET", "/repos/acme/backend", 503, times=3)
+    gh.fail_next("GET", "/repos/acme/backend", 503, times=RetryPolicy.attempts)
     result = refused(github_dtm, "remove", "github-repo.backend")
     assert ("github-repo.backend: GitHub answered 503 Service Unavailable to GET /repos/acme/backend after "
-            "3 attempts") in result.stderr
+            f"{RetryPolicy.attempts} attempts") in result.stderr
     assert "githubstatus.com" in result.stderr
 
 
@@ -310,5 +311,6 @@ def test_an_unreachable_api_url_is_explained(github_dtm: DtmHarness) -> None:
     github_dtm.env["GITHUB_API_URL"] = "http://127.0.0.1:9"
     result = refused(github_dtm, *INSTALL)
     assert error_line(result).startswith("github-repo.backend: cannot reach GitHub API URL "
-                                         "http://127.0.0.1:9 for GET /repos/acme/backend after 3 attempts: ")
+                                         f"http://127.0.0.1:9 for GET /repos/acme/backend after "
+                                         f"{RetryPolicy.attempts} attempts: ")
     assert "hint: check your network and proxy settings (HTTPS_PROXY), or set GITHUB_API_URL" in result.stderr

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import pytest
-from dtm_plugins_github.client import GitHubClient
 from dtm_plugins_github.sourcecontrol import locate
 from githubtests import TOKEN, behind_dtms_back
 
@@ -20,11 +19,6 @@ from dtm_core.plugins import load_plugins
 
 JENKINSFILE = b"pipeline {\n  agent any\n  stages { stage('build') { steps { sh 'make' } } }\n}\n"
 REPO_ONLY = "ghp_repo_only_4b1d9e2f7a3c5e8d0b6f1a9c2e4d7b3f5a8c0e6d"
-
-
-@pytest.fixture(autouse=True)
-def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(GitHubClient, "backoff", 0.01)
 
 
 @pytest.fixture
