@@ -188,19 +188,24 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
     """The sandbox's services, started in this process for the test and stopped after it.
 
     Each service's environment (``KUBECONFIG``, ``GITHUB_API_URL``, ``GITHUB_TOKEN``,
-    ``JENKINS_URL`` …) is exported with secrets revealed, so dtm, its plugins and other clients
-    in the test talk to the sandbox. Plugins load as dtm loads them (``DTM_PLUGINS`` …), so a
-    plugin's own ``dtm_sandbox_services`` start too.
+    ``JENKINS_URL`` …) is exported with secrets revealed, and ``DTM_REGISTRY`` names the
+    sandbox's registry index, so dtm, its plugins and other clients in the test talk to the
+    sandbox. Its emulators (``sandbox["github"].emulator`` …) inject faults once told to.
+    Plugins load as dtm loads them (``DTM_PLUGINS`` …), so a plugin's own
+    ``dtm_sandbox_services`` start too.
     """
-    from .sandbox.daemon import start_services
+    from .sandbox.daemon import start_services, write_index
     from .sandbox.layout import SandboxLayout
     from .secrets import Secret
 
-    started, problems = start_services(SandboxLayout(tmp_path / "sandbox-data"), False, None)
+    layout = SandboxLayout(tmp_path / "sandbox-data")
+    started, problems = start_services(layout, False, None)
     try:
         for item in started:
             for key, value in item.running.env.items():
                 monkeypatch.setenv(key, value.reveal() if isinstance(value, Secret) else str(value))
+        for key, value in write_index(layout, started).items():  # the registry index using the mirrors
+            monkeypatch.setenv(key, value)
         yield Sandbox({item.name: item.running for item in started}, problems)
     finally:
         for item in reversed(started):

@@ -12,6 +12,7 @@ from .context import get_context
 from .render import emit_json, notice, output_option
 
 if TYPE_CHECKING:
+    from ..emulators.faults import FaultRates
     from ..sandbox.manager import SandboxManager
 
 ENV_HINT = 'point dtm and kubectl at it with: eval "$(dtm sandbox env)"'
@@ -22,6 +23,17 @@ def _manager() -> SandboxManager:
 
     app = get_context().app
     return SandboxManager(app.paths, app.environ)
+
+
+def _fault_rates(ctx: click.Context, param: click.Parameter, value: str | None) -> FaultRates | None:
+    from ..emulators.faults import FaultRates
+
+    if not value:
+        return None
+    try:
+        return FaultRates.parse(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @click.group()
@@ -44,10 +56,17 @@ def sandbox() -> None:
               "instead of dtm's stand-ins.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, metavar="SECONDS",
               help="How long to wait for every service to be ready.")
+@click.option("--faults", metavar="RATES", envvar="DTM_SANDBOX_FAULTS", callback=_fault_rates,
+              help="Make the emulators fail calls at random: a share such as 0.2 (429s, 5xx, resets "
+              "and timeouts mixed), or named rates such as reset=0.1,throttle=0.05 (see docs/sandbox.md).")
+@click.option("--fault-seed", type=int, default=0, show_default=True, envvar="DTM_SANDBOX_FAULT_SEED",
+              metavar="N", help="Seed of the random faults, to replay a run.")
 @output_option
-def up(persist: bool, mirror: Path | None, timeout: float, output: str) -> None:
+def up(persist: bool, mirror: Path | None, timeout: float, faults: FaultRates | None, fault_seed: int,
+       output: str) -> None:
     """Start the sandbox in the background and wait until every service is ready (idempotent)."""
-    status, started = _manager().up(persist=persist, mirror=mirror, timeout=timeout, progress=notice)
+    status, started = _manager().up(persist=persist, mirror=mirror, timeout=timeout, progress=notice,
+                                    faults=faults, fault_seed=fault_seed)
     if not started:
         notice(f"the sandbox is already running (pid {status['pid']}, since {status['started_at']})")
         if persist != status["persist"] or (mirror is not None and str(mirror.resolve()) != status["mirror"]):
@@ -110,6 +129,9 @@ def _show(status: dict[str, Any], output: str) -> None:
         return
     data = "kept across down/up (--persist)" if status["persist"] else "in memory"
     click.echo(f"sandbox running: pid {status['pid']}, since {status['started_at']}, data {data}")
+    if status.get("faults"):
+        faults = status["faults"]
+        click.echo(f"injecting faults: {faults['text']} (seed {faults['seed']})")
     click.echo(f"files: {status['directory']}")
     for service in status["services"]:
         click.echo("")

@@ -68,6 +68,12 @@ class FaultRates:
         fields: dict[str, float] = {"latency": rate, **dict.fromkeys(KINDS, rate / len(KINDS)), **options}
         return cls(**fields)  # type: ignore[arg-type]
 
+    def text(self) -> str:
+        """The rates as :meth:`parse` reads them (fields that differ from the defaults)."""
+        default = FaultRates()
+        return ",".join(f"{name}={getattr(self, name):g}" for name in self.__dataclass_fields__
+                        if getattr(self, name) != getattr(default, name)) or "latency=0"
+
     @classmethod
     def parse(cls, text: str) -> FaultRates:
         """``0.2`` (mixed, as :meth:`mixed`) or ``reset=0.1,throttle=0.05,stall=2`` (each field named)."""
@@ -165,3 +171,12 @@ class FaultPlan:
         """How many requests were made to fail."""
         with self._lock:
             return sum(self._counts[kind] for kind in KINDS)
+
+    def summary(self) -> dict[str, str]:
+        """``{"faults injected": "7 (2 throttle, 5 reset; 3 after the work)"}``, or ``{}`` before any."""
+        counts = self.counts()
+        failed = sum(counts.get(kind, 0) for kind in KINDS)
+        if not failed:
+            return {}
+        kinds = ", ".join(f"{counts[kind]} {kind.replace('_', ' ')}" for kind in KINDS if counts.get(kind))
+        return {"faults injected": f"{failed} ({kinds}; {counts.get('after', 0)} after the work)"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..emulators.faults import FaultRates
 from ..hookspecs import hookimpl
 from .github import GitHubService
 from .jenkins import JenkinsService
@@ -21,11 +22,19 @@ PLUGIN_NAME = "dtm"
 
 
 class CoreServices:
-    """Hook implementation object: Kubernetes, GitHub and Jenkins emulators, and the release mirror."""
+    """Hook implementation object: Kubernetes, GitHub and Jenkins emulators, and the release mirror.
 
-    def __init__(self, mirror_dir: Path | None = None) -> None:
+    ``faults`` (``dtm sandbox up --faults``) makes the three emulators inject random faults.
+    """
+
+    def __init__(self, mirror_dir: Path | None = None, faults: FaultRates | None = None,
+                 fault_seed: int = 0) -> None:
         self.mirror_dir = mirror_dir
+        self.faults = faults
+        self.fault_seed = fault_seed
 
     @hookimpl
     def dtm_sandbox_services(self) -> Sequence[SandboxService]:
-        return [KubernetesService(), GitHubService(), JenkinsService(), ReleaseMirror(self.mirror_dir)]
+        faults, seed = self.faults, self.fault_seed
+        return [KubernetesService(faults=faults, fault_seed=seed), GitHubService(faults, seed),
+                JenkinsService(faults, seed), ReleaseMirror(self.mirror_dir)]

@@ -14,9 +14,11 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..emulators.faults import FaultRates
 from .layout import STATE_FORMAT, SandboxLayout
 from .service import RunningService, SandboxService
 
@@ -59,15 +61,18 @@ class Started:
             return {"error": f"{type(exc).__name__}: {exc}"}
 
 
-def start_services(layout: SandboxLayout, persist: bool, mirror_dir: Path | None
-                   ) -> tuple[list[Started], list[str]]:
-    """Start the core's services and every plugin's; one that fails is left out with a line why."""
+def start_services(layout: SandboxLayout, persist: bool, mirror_dir: Path | None,
+                   faults: FaultRates | None = None, fault_seed: int = 0) -> tuple[list[Started], list[str]]:
+    """Start the core's services and every plugin's; one that fails is left out with a line why.
+
+    ``faults``: the rates of random faults the core's emulators inject (``--faults``).
+    """
     from ..plugins import _one_line, load_plugins
     from .builtin import PLUGIN_NAME, CoreServices
 
     host = load_plugins(os.environ)
     problems = list(host.warnings)
-    host.manager.register(CoreServices(mirror_dir), name=PLUGIN_NAME)
+    host.manager.register(CoreServices(mirror_dir, faults, fault_seed), name=PLUGIN_NAME)
     services, refused = host.sandbox_services(first=PLUGIN_NAME)
     problems += refused
     started: list[Started] = []
@@ -85,21 +90,28 @@ def start_services(layout: SandboxLayout, persist: bool, mirror_dir: Path | None
     return started, problems
 
 
-def serve(layout: SandboxLayout, *, persist: bool, mirror_dir: Path | None, stop: threading.Event) -> int:
-    """Run the sandbox until ``stop`` is set; the whole life of the background process."""
-    from .control import ControlServer
+def write_index(layout: SandboxLayout, started: list[Started]) -> dict[str, str]:
+    """Write the registry index pointing at what the services mirror; the environment that uses it."""
     from .index import bundled_index, first_claim, sandbox_index
 
+    index, rewritten = sandbox_index(bundled_index(), first_claim([s.running.mirror for s in started]))
+    if not rewritten:
+        return {}
+    layout.write_json(layout.registry, index)
+    log(f"sandbox registry index: {len(rewritten)} artifacts served by the sandbox")
+    return {"DTM_REGISTRY": str(layout.registry)}
+
+
+def serve(layout: SandboxLayout, *, persist: bool, mirror_dir: Path | None, stop: threading.Event,
+          faults: FaultRates | None = None, fault_seed: int = 0) -> int:
+    """Run the sandbox until ``stop`` is set; the whole life of the background process."""
+    from .control import ControlServer
+
     instance = secrets.token_hex(8)
-    started, problems = start_services(layout, persist, mirror_dir)
+    started, problems = start_services(layout, persist, mirror_dir, faults, fault_seed)
     control: ControlServer | None = None
     try:
-        index, rewritten = sandbox_index(bundled_index(), first_claim([s.running.mirror for s in started]))
-        extra_env: dict[str, str] = {}
-        if rewritten:
-            layout.write_json(layout.registry, index)
-            extra_env["DTM_REGISTRY"] = str(layout.registry)
-            log(f"sandbox registry index: {len(rewritten)} artifacts served by the sandbox")
+        extra_env = write_index(layout, started)
         token = secrets.token_urlsafe(24)
         control = ControlServer(token, {
             "/health": lambda: {"pid": os.getpid(), "instance": instance},
@@ -113,6 +125,8 @@ def serve(layout: SandboxLayout, *, persist: bool, mirror_dir: Path | None, stop
             "format": STATE_FORMAT, "pid": os.getpid(), "instance": instance,
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "persist": persist, "mirror": str(mirror_dir) if mirror_dir else None,
+            "faults": None if faults is None else {"rates": asdict(faults), "text": faults.text(),
+                                                   "seed": fault_seed},
             "control": {"url": control.url, "token": token},
             "log": str(layout.log), "env": extra_env,
             "services": [item.record() for item in started], "problems": problems,
@@ -148,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True, help="dtm's data directory")
     parser.add_argument("--persist", action="store_true", help="keep emulator data across down/up")
     parser.add_argument("--mirror", type=Path, help="serve release files from this directory")
+    parser.add_argument("--faults", type=FaultRates.parse, help="rates of injected faults (docs/sandbox.md)")
+    parser.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draw")
     options = parser.parse_args(argv)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -156,4 +172,5 @@ def main(argv: list[str] | None = None) -> int:
     # Hold no directory of the user's open (an unmount, a removed checkout) for days.
     os.chdir(layout.ensure())
     log(f"starting (pid {os.getpid()}, {sys.executable})")
-    return serve(layout, persist=options.persist, mirror_dir=options.mirror, stop=stop)
+    return serve(layout, persist=options.persist, mirror_dir=options.mirror, stop=stop, faults=options.faults,
+                 fault_seed=options.fault_seed)

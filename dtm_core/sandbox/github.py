@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .service import RunningService, SandboxService
 
 if TYPE_CHECKING:
+    from ..emulators.faults import FaultRates
     from ..emulators.github import GitHubEmulator
 
 USER = "dtm-sandbox"
@@ -28,16 +29,22 @@ class GitHubService(SandboxService):
     name = "github"
     description = f"GitHub REST API emulator (user {USER}, organisation {ORG}; dtm's GitHub tools)"
 
+    def __init__(self, faults: FaultRates | None = None, fault_seed: int = 0) -> None:
+        self.faults = faults
+        self.fault_seed = fault_seed
+
     def start(self, workdir: Path, persist: bool) -> RunningService:
         from ..emulators.github import GitHubEmulator
         from ..secrets import Secret
 
+        # Faults start after the set-up below, which goes through the API as a client would.
         emulator = GitHubEmulator().start()
         token = emulator.add_user(USER, scopes=SCOPES)  # generated, shaped as GitHub's ghp_ tokens
         emulator.add_org(ORG, admins=[USER])
         snapshot = workdir / SNAPSHOT
         if persist and snapshot.exists():
             restore(emulator, json.loads(snapshot.read_text(encoding="utf-8")))
+        emulator.faults.set(self.faults, seed=self.fault_seed)
         return RunningGitHub(emulator, snapshot if persist else None,
                              {"GITHUB_API_URL": emulator.url, "GITHUB_TOKEN": Secret(token)})
 
@@ -50,7 +57,8 @@ class RunningGitHub(RunningService):
 
     def summary(self) -> dict[str, Any]:
         return {"user": USER, "organisation": ORG,
-                "repositories": [repo["full_name"] for repo in repositories(self.emulator)]}
+                "repositories": [repo["full_name"] for repo in repositories(self.emulator)],
+                **self.emulator.faults.summary()}
 
     def stop(self) -> None:
         if self.snapshot is not None:

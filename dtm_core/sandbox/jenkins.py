@@ -16,6 +16,7 @@ from urllib.parse import quote
 from .service import RunningService, SandboxService
 
 if TYPE_CHECKING:
+    from ..emulators.faults import FaultRates
     from ..emulators.jenkins import JenkinsEmulator
 
 ADMIN = "admin"
@@ -25,6 +26,10 @@ SNAPSHOT = "items.json"
 class JenkinsService(SandboxService):
     name = "jenkins"
     description = f"Jenkins remote-API emulator (user {ADMIN}; dtm's Jenkins tools)"
+
+    def __init__(self, faults: FaultRates | None = None, fault_seed: int = 0) -> None:
+        self.faults = faults
+        self.fault_seed = fault_seed
 
     def start(self, workdir: Path, persist: bool) -> RunningService:
         from ..emulators.jenkins import JenkinsEmulator
@@ -36,6 +41,7 @@ class JenkinsService(SandboxService):
         snapshot = workdir / SNAPSHOT
         if persist and snapshot.exists():
             restore(emulator, token, json.loads(snapshot.read_text(encoding="utf-8")))
+        emulator.faults.set(self.faults, seed=self.fault_seed)  # after the restore, which is a client too
         # The names Jenkins' own CLI reads (jenkins-cli.jar: JENKINS_URL, JENKINS_USER_ID,
         # JENKINS_API_TOKEN); the password is for the web UI.
         env = {"JENKINS_URL": emulator.url, "JENKINS_USER_ID": ADMIN, "JENKINS_API_TOKEN": Secret(token),
@@ -51,7 +57,7 @@ class RunningJenkins(RunningService):
 
     def summary(self) -> dict[str, Any]:
         return {"user": ADMIN, "folders": [f for f in self.emulator.folders() if f],
-                "jobs": sorted(self.emulator.jobs())}
+                "jobs": sorted(self.emulator.jobs()), **self.emulator.faults.summary()}
 
     def stop(self) -> None:
         if self.snapshot is not None:

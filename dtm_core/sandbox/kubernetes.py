@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .service import RunningService, SandboxService
 
 if TYPE_CHECKING:
+    from ..emulators.faults import FaultRates
     from ..emulators.kubernetes import KubernetesEmulator
 
 SNAPSHOT = "objects.json"
@@ -25,15 +26,18 @@ class KubernetesService(SandboxService):
     name = "kubernetes"
     description = "Kubernetes API server emulator (kubectl and dtm's Kubernetes tools)"
 
-    def __init__(self, ready_delay: float = 0.5) -> None:
+    def __init__(self, ready_delay: float = 0.5, *, faults: FaultRates | None = None,
+                 fault_seed: int = 0) -> None:
         self.ready_delay = ready_delay
+        self.faults = faults
+        self.fault_seed = fault_seed
 
     def start(self, workdir: Path, persist: bool) -> RunningService:
         from ..emulators.kubernetes import KubernetesEmulator
 
         # No token required: kubectl sends none over plain HTTP, and the emulator has no TLS. Any
         # local user can reach the loopback port (docs/sandbox.md says so).
-        emulator = KubernetesEmulator(self.ready_delay)
+        emulator = KubernetesEmulator(self.ready_delay, faults=self.faults, fault_seed=self.fault_seed)
         snapshot = workdir / SNAPSHOT
         if persist and snapshot.exists():
             restore(emulator, json.loads(snapshot.read_text(encoding="utf-8")))
@@ -64,7 +68,8 @@ class RunningKubernetes(RunningService):
         workloads = [f'{o["metadata"]["namespace"]}/{o["metadata"]["name"]} ({ready(o)} ready)'
                      for kind in ("Deployment", "StatefulSet") for o in objects(kind)]
         return {"namespaces": names("Namespace", namespaced=False), "workloads": workloads,
-                "applications": names("Application") if self.emulator.registry.find("Application") else []}
+                "applications": names("Application") if self.emulator.registry.find("Application") else [],
+                **self.emulator.faults.summary()}
 
     def stop(self) -> None:
         if self.snapshot is not None:

@@ -17,13 +17,16 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DtmError, LockTimeoutError, OperationError
 from ..paths import DtmPaths
 from ..secrets import MASK
 from .control import ask
 from .layout import MODULE, SandboxLayout, is_sandbox_process, process_alive
+
+if TYPE_CHECKING:
+    from ..emulators.faults import FaultRates
 
 Progress = Callable[[str], None]
 START_HINT = "start one with 'dtm sandbox up'"
@@ -86,7 +89,8 @@ class SandboxManager:
             })
         return {"running": condition == "running", "condition": condition, "pid": state["pid"],
                 "started_at": state.get("started_at"), "persist": bool(state.get("persist")),
-                "mirror": state.get("mirror"), "directory": str(self.layout.root), "log": state.get("log"),
+                "mirror": state.get("mirror"), "faults": state.get("faults"),
+                "directory": str(self.layout.root), "log": state.get("log"),
                 "env": dict(state.get("env") or {}), "services": services,
                 "problems": list(state.get("problems") or [])}
 
@@ -110,8 +114,12 @@ class SandboxManager:
     # -- changing ------------------------------------------------------------------------------
 
     def up(self, *, persist: bool = False, mirror: Path | None = None, timeout: float = 30.0,
-           progress: Progress = lambda message: None) -> tuple[dict[str, Any], bool]:
-        """Start the sandbox unless one runs; returns its status and whether this call started it."""
+           progress: Progress = lambda message: None, faults: FaultRates | None = None,
+           fault_seed: int = 0) -> tuple[dict[str, Any], bool]:
+        """Start the sandbox unless one runs; returns its status and whether this call started it.
+
+        ``faults``: its emulators inject random faults at these rates, drawn from ``fault_seed``.
+        """
         with self._locked(timeout):
             state, condition = self.inspect()
             if state is not None and condition == "running":
@@ -128,7 +136,7 @@ class SandboxManager:
                          f"(pid {state['pid']})")
             # Whatever is left (a stale record, a start that failed) goes; persisted data stays.
             self.layout.remove(purge=False)
-            pid = self._spawn(persist, mirror)
+            pid = self._spawn(persist, mirror, faults, fault_seed)
             progress(f"starting the sandbox (pid {pid}; log: {self.layout.log})")
             try:
                 self._wait_ready(pid, timeout, progress)
@@ -176,7 +184,7 @@ class SandboxManager:
 
         return Held()
 
-    def _spawn(self, persist: bool, mirror: Path | None) -> int:
+    def _spawn(self, persist: bool, mirror: Path | None, faults: FaultRates | None, fault_seed: int) -> int:
         """Start the background process detached: a session of its own, output to the log."""
         if not hasattr(os, "posix_spawn"):
             raise OperationError("the sandbox needs a POSIX system (Linux, macOS)",
@@ -189,6 +197,8 @@ class SandboxManager:
             args.append("--persist")
         if mirror is not None:
             args += ["--mirror", str(mirror.resolve())]
+        if faults is not None:
+            args += ["--faults", faults.text(), "--fault-seed", str(fault_seed)]
         log = os.open(self.layout.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         stdin = os.open(os.devnull, os.O_RDONLY)
         try:
