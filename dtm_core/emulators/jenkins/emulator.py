@@ -121,16 +121,18 @@ class JenkinsEmulator(Emulator):
     # -- fault hooks -------------------------------------------------------------------------------
 
     def fail_next(self, method: str, path_prefix: str, status: int, *, times: int = 1,
-                  headers: Mapping[str, str] | None = None) -> None:
+                  headers: Mapping[str, str] | None = None, after: bool = False) -> None:
         """Answer the next ``times`` requests whose path starts with ``path_prefix`` with ``status``.
 
         ``method`` ``*`` matches any method. The answer is the servlet container's error page, with
-        ``headers`` added (a ``Retry-After``, say). Faults apply before start-up and security checks.
+        ``headers`` added (a ``Retry-After``, say). Faults apply before start-up and security checks;
+        with ``after`` the request is carried out first (a proxy's 502 for a job that was created).
+        Random faults: ``faults``.
         """
         prefix = path_prefix if path_prefix.startswith("/") else "/" + path_prefix
         with self._state.lock:
             self._state.faults.append(Fault(method.upper(), prefix, status, times,
-                                            list((headers or {}).items())))
+                                            list((headers or {}).items()), after))
 
     def _job(self, full_name: str) -> Item:
         item = self._state.tree.find(full_name)

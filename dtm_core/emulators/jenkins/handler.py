@@ -21,7 +21,7 @@ from .pages import (
     unauthorized,
 )
 from .security import CRUMB_FIELD, BadCredentials, Identity
-from .state import ServerState
+from .state import Fault, ServerState
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -112,10 +112,8 @@ class Handler(QuietHandler):
         url = urlsplit(self.path)
         path = url.path or "/"
         fault = state.take_fault(self.command, path)
-        if fault is not None:
-            reply = jetty_error(fault.status, _phrase(fault.status), path)
-            reply.headers.extend(fault.headers)
-            return reply
+        if fault is not None and not fault.after:
+            return _fault_page(fault, path)
         if not state.is_ready():
             return getting_ready()
         security = state.security
@@ -139,7 +137,14 @@ class Handler(QuietHandler):
         if identity is None:  # anonymous has no Overall/Read on a default (secured) Jenkins
             raise authentication_required(path, state.advertised())
         state.queue.advance()
-        return routes.dispatch(state, request)
+        reply = routes.dispatch(state, request)
+        return reply if fault is None else _fault_page(fault, path)
+
+
+def _fault_page(fault: Fault, path: str) -> Reply:
+    reply = jetty_error(fault.status, _phrase(fault.status), path)
+    reply.headers.extend(fault.headers)
+    return reply
 
 
 def _phrase(status: int) -> str:

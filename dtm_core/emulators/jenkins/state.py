@@ -24,6 +24,7 @@ class Fault:
     status: int
     times: int
     headers: list[tuple[str, str]] = field(default_factory=list)
+    after: bool = False  # answer with the fault only after carrying the request out
 
 
 class ServerState:

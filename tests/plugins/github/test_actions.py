@@ -235,3 +235,17 @@ def test_a_403_naming_a_scope_the_token_lacks_is_reported_by_scope(
     assert ("github-actions.default: the token lacks the `workflow` scope (it has: repo); GitHub refused "
             "PATCH /repos/octo/svc/git/refs/heads/main") in result.stderr
     assert not {CI, LINT} & set(gh.files("octo", "svc"))  # the ref never moved
+
+
+@pytest.mark.parametrize("after", [True, False], ids=["moved-anyway", "not-moved"])
+def test_a_ref_update_that_failed_uncertainly_is_checked_before_writing_again(
+        github_dtm: DtmHarness, gh: GitHubEmulator, toolchain: str, after: bool) -> None:
+    gh.fail_next("PATCH", "/repos/acme/backend/git/refs/heads/main", 502, after=after)
+    result = github_dtm.run("apply", "-f", toolchain, "-y")
+    assert result.exit_code == 0, result.stderr
+    assert "github-repo.backend: GitHub may or may not have written to main" in result.stderr  # the starter
+    assert [c["message"].splitlines()[0] for c in gh.commits("acme", "backend")] == [
+        "Add CI workflows", "Add python starter files", "Initial commit"]
+    ref_writes = [w for w in gh.writes() if w == ("PATCH", "/repos/acme/backend/git/refs/heads/main")]
+    assert len(ref_writes) == (2 if after else 3)  # moved: the second look found the starter in place
+    assert github_dtm.run("plan", "-f", toolchain, "--detailed-exitcode").exit_code == 0

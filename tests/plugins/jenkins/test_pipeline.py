@@ -449,3 +449,25 @@ def test_options_are_validated_before_any_call(dtm: DtmHarness, emulator: Jenkin
     result = install(dtm, emulator, "language=cobol")
     assert result.exit_code == 2 and "options.language: expected one of python, go, node" in result.stderr
     assert emulator.requests == []
+
+
+@pytest.mark.parametrize("after", [True, False], ids=["done-anyway", "not-done"])
+def test_a_create_item_that_failed_uncertainly_is_looked_for_not_repeated_blindly(
+        dtm: DtmHarness, emulator: JenkinsEmulator, after: bool) -> None:
+    emulator.fail_next("POST", "/job/team/createItem", 502, after=after)
+    result = ok(install(dtm, emulator, job="team/app"))
+    assert "creating Jenkins item team/app may or may not have happened" in result.stderr
+    assert ("creating Jenkins item team/app had happened; carrying on with it" in result.stderr) is after
+    creates = [w for w in emulator.writes() if "/createItem" in w[1] and "name=app" in w[1]]
+    assert len(creates) == (1 if after else 2)
+    assert list(emulator.jobs()) == ["team/app"]
+
+
+def test_a_build_trigger_whose_answer_was_lost_is_not_sent_again(dtm: DtmHarness,
+                                                                 emulator: JenkinsEmulator) -> None:
+    emulator.fail_next("POST", "/job/app/build", 503, after=True)
+    result = ok(install(dtm, emulator, "build=true"))
+    assert "starting the first build of app had happened; carrying on with it" in result.stderr
+    assert [b["number"] for b in emulator.builds("app")] == [1]
+    assert [w for w in emulator.writes() if w[1].startswith("/job/app/build")] == [("POST", "/job/app/build")]
+    assert outputs(dtm)["build_number"] == 1
