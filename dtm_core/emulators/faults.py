@@ -150,8 +150,11 @@ class FaultPlan:
                     break
                 pick -= rate
             after = kind not in (None, "throttle") and roll() < rates.after
-            status = 429 if kind == "throttle" else SERVER_ERRORS[int(roll() * 3)] if kind == "server_error" \
-                else 0
+            status = 0
+            if kind == "throttle":
+                status = 429
+            elif kind == "server_error":
+                status = SERVER_ERRORS[int(roll() * len(SERVER_ERRORS))]
             if delay:
                 self._counts["latency"] += 1
             if kind is not None:

@@ -96,7 +96,6 @@ class QuietHandler(BaseHTTPRequestHandler):
         finally:
             self.wfile = wire
             self._headers_buffer: list[bytes] = []
-        self.close_connection = False
 
     def _fail(self, fault: Fault) -> None:
         rates = self.server.faults.rates
