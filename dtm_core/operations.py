@@ -118,7 +118,7 @@ class ToolRunner:
             exc.message = f"{address}: {exc.message}"
             raise
 
-    def _context(self, target: Target) -> ToolContext:
+    def _context(self, target: Target, resuming_since: str | None = None) -> ToolContext:
         checked = validate_options(self.kind.options, target.options)
         report = self.progress
         return ToolContext(
@@ -135,10 +135,12 @@ class ToolRunner:
             allow_unverified=self.allow_unverified,
             cache_dir=self.cache_dir,
             source_controls=self.source_controls,
+            resuming_since=resuming_since,
         )
 
-    def _call(self, verb: str, target: Target, fn: Callable[[ToolContext], Any]) -> Any:
-        ctx = self._context(target)
+    def _call(self, verb: str, target: Target, fn: Callable[[ToolContext], Any], *,
+              resuming_since: str | None = None) -> Any:
+        ctx = self._context(target, resuming_since)
         try:
             return fn(ctx)
         except DtmError as exc:
@@ -170,11 +172,12 @@ class ToolRunner:
         stored: dict[str, Any] = storable(dict(outputs))
         return stored
 
-    def create(self, target: Target) -> dict[str, Any]:
-        return self._outputs(target, self._call("create", target, self.kind.create))
+    def create(self, target: Target, *, resuming_since: str | None = None) -> dict[str, Any]:
+        return self._outputs(target, self._call("create", target, self.kind.create,
+                                                resuming_since=resuming_since))
 
-    def read(self, target: Target) -> Live | _Gone:
-        result = self._call("read", target, self.kind.read)
+    def read(self, target: Target, *, resuming_since: str | None = None) -> Live | _Gone:
+        result = self._call("read", target, self.kind.read, resuming_since=resuming_since)
         if result is GONE or isinstance(result, Live):
             return result
         raise OperationError(f"{target.address}: read returned {result!r}, expected Live or GONE")
@@ -183,8 +186,8 @@ class ToolRunner:
         return self._outputs(target, self._call("update", target,
                                                 lambda ctx: self.kind.update(ctx, live)))
 
-    def delete(self, target: Target) -> None:
-        self._call("delete", target, self.kind.delete)
+    def delete(self, target: Target, *, resuming_since: str | None = None) -> None:
+        self._call("delete", target, self.kind.delete, resuming_since=resuming_since)
 
     def converge(self, target: Target) -> dict[str, Any]:
         """Create, or update in place if it already exists: safe to repeat after a crash."""
@@ -193,7 +196,10 @@ class ToolRunner:
             return self.update(target, live)
         return self.create(target)
 
-    def ensure_deleted(self, target: Target) -> None:
-        """Delete if it still exists; a resource already gone is not an error."""
-        if self.read(target) is not GONE:
-            self.delete(target)
+    def ensure_deleted(self, target: Target, *, resuming_since: str | None = None) -> None:
+        """Delete if it still exists; a resource already gone is not an error.
+
+        ``resuming_since`` is set when this undoes a create a killed run began (see ToolContext).
+        """
+        if self.read(target, resuming_since=resuming_since) is not GONE:
+            self.delete(target, resuming_since=resuming_since)

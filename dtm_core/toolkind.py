@@ -101,6 +101,12 @@ class ToolContext:
     cache_dir: Path | None = None
     #: The source-control providers the installed plugins offer; use :meth:`source_control`.
     source_controls: Sequence[SourceControl] = ()
+    #: Set when dtm finishes (``dtm recover``) or rolls back a create that a killed run began:
+    #: when that transaction started, ISO 8601 UTC (``2026-01-31T12:00:00Z``). A resource under
+    #: this instance's name made since then is most likely the killed run's own: adopt and
+    #: finish it (or delete it, on rollback) instead of refusing it or making a second one.
+    #: ``None`` on ordinary calls. Added in plugin API 1.4.
+    resuming_since: str | None = None
 
     @property
     def address(self) -> str:

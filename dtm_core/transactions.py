@@ -3,8 +3,9 @@
 The journal lives in the same state document as the instances, so one atomic commit moves a
 step's status and its instance record together. If dtm is killed, the transaction stays
 ``running`` with each step ``done``, ``running`` (effect unknown) or ``pending``; ``recover``
-finishes it (repeating the unknown step idempotently: read, then create or update) or rolls
-it back (reverting done steps in reverse order).
+finishes it (repeating the unknown step idempotently: an interrupted install calls ``create``
+again with ``resuming_since`` so the plugin adopts what the killed run made; anything else
+reads, then creates or updates) or rolls it back (reverting done steps in reverse order).
 """
 
 from __future__ import annotations
@@ -82,8 +83,10 @@ class TransactionRunner:
                 continue
             if step.status not in {"pending", "running"}:
                 continue
+            interrupted = step.status == "running"
             try:
-                self._run_step(step, careful=recovering or step.status == "running")
+                self._run_step(step, careful=recovering or interrupted,
+                               resuming_since=_resuming_since(tx, step))
             except DtmError as exc:
                 self._fail(tx, step, exc)
                 # The step's own error, with its exit code and fix, plus what became of the others.
@@ -104,9 +107,9 @@ class TransactionRunner:
         self.store.commit(self.state)
         self.reporter.step_finished(step)
 
-    def _run_step(self, step: Step, *, careful: bool) -> None:
+    def _run_step(self, step: Step, *, careful: bool, resuming_since: str | None = None) -> None:
         self.start_step(step)
-        self.finish_step(step, self.perform(step, careful=careful))
+        self.finish_step(step, self.perform(step, careful=careful, resuming_since=resuming_since))
 
     def start_step(self, step: Step, *, commit: bool = True) -> None:
         """Mark ``step`` running and commit: the journal entry precedes the plugin's action.
@@ -145,8 +148,13 @@ class TransactionRunner:
             self.store.commit(self.state)
         self.reporter.step_finished(step)
 
-    def perform(self, step: Step, *, careful: bool) -> dict[str, object] | None:
-        """Do the step's work; returns new outputs, or None when outputs stay as they were."""
+    def perform(self, step: Step, *, careful: bool,
+                resuming_since: str | None = None) -> dict[str, object] | None:
+        """Do the step's work; returns new outputs, or None when outputs stay as they were.
+
+        ``resuming_since`` (the interrupted transaction's start) is set when a killed run left
+        this step ``running``: its create may have landed without being recorded.
+        """
         if step.action == "mark":
             return None
         if step.action == "remove":
@@ -154,13 +162,18 @@ class TransactionRunner:
             target = _target(step.before)
             runner = self.runner_for(target.tool)
             if careful:
-                runner.ensure_deleted(target)
+                runner.ensure_deleted(target, resuming_since=resuming_since)
             else:
                 runner.delete(target)
             return None
         assert step.after is not None
         target = _target(step.after)
         runner = self.runner_for(target.tool)
+        if step.action == "install" and resuming_since is not None:
+            # Not read-then-update: only the plugin can tell its own half-made resource (to
+            # adopt and finish, e.g. a repository still without its starter commit) from one
+            # it must refuse, and the contract makes create look before it makes anything.
+            return runner.create(target, resuming_since=resuming_since)
         if step.action == "install" and not careful:
             return runner.create(target)
         live = runner.read(target)
@@ -180,8 +193,10 @@ class TransactionRunner:
         for step in reversed(tx.steps):
             if step.status in {"done", "running"}:
                 inverse = invert(step)
+                # Undoing a create that was cut short: the plugin may find what it made
+                # without any outputs recorded, and must still know it as its own.
                 try:
-                    self._run_step(inverse, careful=True)
+                    self._run_step(inverse, careful=True, resuming_since=_resuming_since(tx, step))
                 except DtmError as exc:
                     self._fail(tx, step, exc)
                     raise OperationError(f"rollback of transaction {tx.id} failed: {exc.message}",
@@ -193,6 +208,11 @@ class TransactionRunner:
         tx.outcome, tx.finished_at = "rolled back", now()
         self.store.commit(self.state)
         return tx
+
+
+def _resuming_since(tx: Transaction, step: Step) -> str | None:
+    """When ``step`` is a create a killed run began, since when its resource may exist."""
+    return tx.started_at if step.status == "running" and step.action == "install" else None
 
 
 def _failure_hint(tx: Transaction, cause: str | None) -> str:

@@ -3,6 +3,14 @@
 Each tool records every call it receives and can be told, through the world file, to fail a
 given operation, to be slow, or to drift; the world file is shared by in-process and
 subprocess runs (``DTM_TEST_WORLD``). Loaded with ``DTM_PLUGINS=testplugin``.
+
+Crash tests use two more knobs in ``faults``: ``pace`` (seconds every call sleeps, so a run
+lasts long enough to be killed at a random moment) and ``stall`` (``{"call": N, "when":
+"before" | "after"}``: the Nth call recorded in the world stops for good, before or after its
+effect, and says so in ``stalled`` so a test knows where its kill lands). A create that finds
+its resource already there without being told it is resuming an interrupted one (the
+``resuming`` field of its call) is listed in ``duplicates``: on a real system it would have
+made a second resource.
 """
 
 from __future__ import annotations
@@ -74,13 +82,20 @@ class RecordingKind(ToolKind):
         self.name = name  # type: ignore[misc]
         self.description = f"test tool {name}"  # type: ignore[misc]
 
-    def _enter(self, verb: str, ctx: Any) -> None:
+    def _enter(self, verb: str, ctx: Any) -> int:
+        """Record the call and apply its faults; returns the call's number in the world."""
         with world() as w:
             token = ctx.options.get("token")
             w["calls"].append({"verb": verb, "address": ctx.address, "version": ctx.version,
                                "token_seen": isinstance(token, Secret),
-                               "artifacts": dict(ctx.artifacts)})
+                               "artifacts": dict(ctx.artifacts),
+                               "resuming": ctx.resuming_since is not None})
+            number = len(w["calls"])
             fault = w["faults"].get(f"{ctx.address}:{verb}") or w["faults"].get(f"{self.name}:{verb}")
+            pace = w["faults"].get("pace")
+        if pace:
+            time.sleep(pace)
+        _stall_if_asked(number, "before")
         if fault == "fail":
             raise OperationError(f"{verb} failed on purpose")
         if fault == "crash":
@@ -93,15 +108,19 @@ class RecordingKind(ToolKind):
             time.sleep(fault)
             with world() as w:
                 w["in_flight"] -= 1
+        return number
 
     def _observed(self, ctx: Any) -> dict[str, Any]:
         return {"size": ctx.options.get("size"), "tier": ctx.options.get("tier"),
                 "version": ctx.version}
 
     def create(self, ctx: Any) -> dict[str, Any]:
-        self._enter("create", ctx)
+        number = self._enter("create", ctx)
         with world() as w:
+            if ctx.address in w["resources"] and ctx.resuming_since is None:
+                w.setdefault("duplicates", []).append(ctx.address)
             w["resources"][ctx.address] = self._observed(ctx)
+        _stall_if_asked(number, "after")
         return {"url": f"https://{ctx.instance}.{self.name}.test", "size": ctx.options.get("size"),
                 "password": SecretRef("env", f"{self.name.upper()}_PASSWORD")}
 
@@ -114,16 +133,30 @@ class RecordingKind(ToolKind):
         return Live(observed=found, outputs=dict(ctx.outputs))
 
     def update(self, ctx: Any, live: Live) -> dict[str, Any]:
-        self._enter("update", ctx)
+        number = self._enter("update", ctx)
         with world() as w:
             w["resources"][ctx.address] = self._observed(ctx)
+        _stall_if_asked(number, "after")
         return {"url": f"https://{ctx.instance}.{self.name}.test", "size": ctx.options.get("size"),
                 "password": SecretRef("env", f"{self.name.upper()}_PASSWORD")}
 
     def delete(self, ctx: Any) -> None:
-        self._enter("delete", ctx)
+        number = self._enter("delete", ctx)
         with world() as w:
             w["resources"].pop(ctx.address, None)
+        _stall_if_asked(number, "after")
+
+
+def _stall_if_asked(number: int, when: str) -> None:
+    """Stop here for good when the world's ``stall`` knob names this call and moment."""
+    # Read without the lock (the file is replaced atomically): most calls have no stall to check.
+    faults = json.loads(world_path().read_text()).get("faults", {})
+    if faults.get("stall") != {"call": number, "when": when}:
+        return
+    with world() as w:
+        w["stalled"] = {**w["calls"][number - 1], "when": when}
+    while True:  # until the test kills this process
+        time.sleep(60)
 
 
 @hookimpl

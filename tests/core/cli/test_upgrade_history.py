@@ -119,8 +119,10 @@ def test_interrupted_transaction_blocks_changes_until_recovered(dtm: DtmHarness)
     recovered = dtm.run("recover", "-y")
     assert recovered.exit_code == 0, recovered.stderr
     assert "transaction 1: recovered" in recovered.stderr
-    # The unknown step is repeated carefully: read first, then create.
-    assert dtm.calls() == [("read", "beta.default"), ("create", "beta.default")]
+    # The unknown step is repeated as a create told that it resumes a killed one: only the
+    # plugin can tell the resource that run may have made from one it must not take over.
+    assert dtm.calls() == [("create", "beta.default")]
+    assert dtm.world()["calls"][0]["resuming"] is True
     assert set(dtm.state()["instances"]) == {"alpha.default", "beta.default"}
     assert dtm.run("install", "gamma", "-y").exit_code == 0
 
@@ -131,4 +133,7 @@ def test_recover_rollback_undoes_done_steps(dtm: DtmHarness) -> None:
     assert result.exit_code == 0, result.stderr
     assert dtm.state()["instances"] == {}
     assert dtm.state()["transactions"][0]["outcome"] == "rolled back"
+    # Only the undo of the interrupted create is told that it may find what that create made.
+    assert [(c["verb"], c["address"], c["resuming"]) for c in dtm.world()["calls"]] == [
+        ("read", "beta.default", True), ("read", "alpha.default", False)]
     assert dtm.run("recover", "-y").stderr.strip() == "nothing to recover"
