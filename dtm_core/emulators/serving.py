@@ -38,6 +38,14 @@ class QuietHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return  # tests read the emulator's ``requests`` rather than stderr noise
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            # The client went away mid-exchange (crash tests SIGKILL dtm): nothing to answer,
+            # and socketserver's traceback would land in the stderr a test is capturing.
+            self.close_connection = True
+
     def _body(self) -> bytes:
         """The request body, sent with Content-Length or chunked (read once; later calls return it again)."""
         if self._read_body is not None:
