@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
+from crash_harness import kill_when, spawn
 from dtm_harness import DtmHarness
-
-
-def _spawn(dtm: DtmHarness, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, **dtm.env, "PATH": os.environ["PATH"]}
-    return subprocess.Popen([sys.executable, "-m", "dtm_core", *args], env=env, text=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def _wait_for_call(dtm: DtmHarness, call: tuple[str, str], proc: subprocess.Popen[str]) -> None:
@@ -37,10 +29,9 @@ def slow_beta(dtm: DtmHarness) -> Iterator[DtmHarness]:
 def test_sigkill_mid_transaction_leaves_readable_state_and_recover_finishes(
         slow_beta: DtmHarness) -> None:
     dtm = slow_beta
-    proc = _spawn(dtm, "install", "beta", "-y")
-    _wait_for_call(dtm, ("create", "beta.default"), proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate()  # reaps it and closes its pipes
+    killed = kill_when(spawn(dtm, "install", "beta", "-y"),
+                       lambda: ("create", "beta.default") in dtm.calls(), "in create beta.default")
+    assert killed.killed
     listed = dtm.run("list", "-o", "json")
     assert listed.exit_code == 0
     blocked = dtm.run("install", "gamma", "-y")
@@ -54,12 +45,14 @@ def test_sigkill_mid_transaction_leaves_readable_state_and_recover_finishes(
     assert dtm.state()["transactions"][0]["outcome"] == "recovered"
     # The killed create may or may not have landed; recovery never made a second one.
     assert set(dtm.world()["resources"]) == {"alpha.default", "beta.default"}
+    assert dtm.world().get("duplicates", []) == []
+    assert dtm.world()["calls"][-1]["resuming"] is True  # the repeated create of beta
 
 
 def test_second_run_names_the_lock_holder_and_times_out(slow_beta: DtmHarness) -> None:
     dtm = slow_beta
     # "-o json": an option's value is not a word of the command the waiting run is shown.
-    proc = _spawn(dtm, "install", "-o", "json", "beta", "-y")
+    proc = spawn(dtm, "install", "-o", "json", "beta", "-y")
     try:
         _wait_for_call(dtm, ("create", "beta.default"), proc)
         waited = dtm.run("--lock-timeout", "0.3", "install", "gamma", "-y")
