@@ -3,13 +3,15 @@
 What DevStream's users lost is what this module guards: a repository deleted by hand is GONE
 (the next apply creates it again), an update never deletes (settings are PATCHed in place, so
 commits stay), and a repository dtm did not create is never deleted, nor taken over unless
-the user says ``adopt: true``.
+the user says ``adopt: true``. One that a killed run created before it could record it is
+dtm's own: ``dtm recover`` finishes it, ``dtm recover --rollback`` removes it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from dtm_core import (
@@ -77,6 +79,21 @@ def _as_asked(found: dict[str, Any] | None, body: Mapping[str, Any]) -> dict[str
     return dict(found)
 
 
+def _made_since(repo: dict[str, Any], since: str | None) -> bool:
+    """Whether ``repo`` was created at or after ``since`` (an interrupted run's start).
+
+    Both times have second precision. A GitHub clock behind ours only makes dtm treat its own
+    repository as someone else's: archived rather than deleted, the safe side.
+    """
+    if since is None or not repo.get("created_at"):
+        return False
+    return _moment(str(repo["created_at"])) >= _moment(since)
+
+
+def _moment(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
 def _taken(owner: str, name: str, repo: dict[str, Any]) -> OperationError:
     archived = " (archived)" if repo.get("archived") else ""
     return OperationError(
@@ -123,6 +140,11 @@ class GitHubRepo(ToolKind):
             existing = gh.find(repo_path(owner, name))
             # A renamed repository's old name answers with the new one; the old name is free.
             if existing is not None and existing["full_name"].lower() == f"{owner}/{name}".lower():
+                if _made_since(existing, ctx.resuming_since):
+                    # A killed run created it and was cut off before recording it: it is
+                    # dtm's own, perhaps still without its first commit or starter files.
+                    ctx.progress(f"finishing {existing['full_name']}, which an interrupted run created")
+                    return _outputs(self._finish(ctx, gh, existing), created_by_dtm=True)
                 if not ctx.options["adopt"]:
                     raise _taken(owner, name, existing)
                 ctx.progress(f"adopting the existing repository {existing['full_name']}")
@@ -306,8 +328,14 @@ class GitHubRepo(ToolKind):
                 return  # already gone
             full = repo["full_name"]
             path = repo_path(repo["owner"]["login"], repo["name"])
+            made_by_killed_run = _made_since(repo, ctx.resuming_since)
+            if ctx.resuming_since is not None and not made_by_killed_run:
+                # Undoing a create a killed run began, but this repository is older: not dtm's.
+                ctx.progress(f"{full} existed before the interrupted create: leaving it as it is")
+                return
             if ctx.options["delete_mode"] == "delete":
-                if ctx.outputs.get("created_by_dtm"):
+                # Undoing a create a killed run began: nothing was recorded, yet dtm made it.
+                if ctx.outputs.get("created_by_dtm") or made_by_killed_run:
                     ctx.progress(f"deleting repository {full}")
                     try:
                         gh.delete(path)
