@@ -73,6 +73,7 @@ class Killed:
     killed: bool
     where: str
     stderr: str
+    pid: int
 
 
 def spawn(dtm: DtmHarness, *args: str) -> subprocess.Popen[str]:
@@ -90,7 +91,7 @@ def kill_when(proc: subprocess.Popen[str], reached: Callable[[], Any], where: st
             if reached():
                 proc.send_signal(signal.SIGKILL)
                 _, err = proc.communicate()
-                return Killed(True, where, err)
+                return Killed(True, where, err, proc.pid)
             assert time.monotonic() < deadline, f"{where} was never reached"
             time.sleep(0.005)
     finally:
@@ -99,7 +100,7 @@ def kill_when(proc: subprocess.Popen[str], reached: Callable[[], Any], where: st
             proc.communicate()
     _, err = proc.communicate()
     assert proc.returncode == 0, f"the run failed before {where}: {err}"
-    return Killed(False, f"finished before {where}", err)
+    return Killed(False, f"finished before {where}", err, proc.pid)
 
 
 def kill_after(proc: subprocess.Popen[str], delay: float) -> Killed:
@@ -109,9 +110,9 @@ def kill_after(proc: subprocess.Popen[str], delay: float) -> Killed:
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGKILL)
         _, err = proc.communicate()
-        return Killed(True, f"after {delay:.3f} s", err)
+        return Killed(True, f"after {delay:.3f} s", err, proc.pid)
     assert proc.returncode == 0, f"the run failed before its kill at {delay:.3f} s: {err}"
-    return Killed(False, f"finished before {delay:.3f} s", err)
+    return Killed(False, f"finished before {delay:.3f} s", err, proc.pid)
 
 
 def check_aftermath(dtm: DtmHarness, killed: Killed, command: Sequence[str], *,
@@ -124,7 +125,7 @@ def check_aftermath(dtm: DtmHarness, killed: Killed, command: Sequence[str], *,
     not given; None when nothing is left to do). Returns the interrupted transaction's
     outcome after ``dtm recover``, or None when the kill left no transaction running.
     """
-    context = f"killed {killed.where}; its stderr:\n{killed.stderr}"
+    context = f"pid {killed.pid} killed {killed.where}; its stderr:\n{killed.stderr}"
     listed = dtm.run("list", "-o", "json")
     assert listed.exit_code == 0, f"state does not load: {listed.stderr}\n{context}"
     state = dtm.state()
@@ -153,5 +154,6 @@ def check_aftermath(dtm: DtmHarness, killed: Killed, command: Sequence[str], *,
         converged = dtm.run(*rerun)
         assert converged.exit_code == 0, f"the command does not converge: {converged.stderr}\n{context}"
     leftovers = sorted(p.name for p in (dtm.home / "data" / "state").glob(".state.json.*.tmp"))
-    assert leftovers == [], context
+    # The in-process runs above write as pid os.getpid().
+    assert leftovers == [], f"{leftovers} left (this process is {os.getpid()})\n{context}"
     return outcome
