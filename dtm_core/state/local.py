@@ -190,6 +190,11 @@ class LocalStateStore:
 
     def _back_up(self) -> None:
         """Make ``state.json.bak`` the document about to be replaced, atomically."""
+        if _same_file(self.path, self.backup_path):
+            # A run killed between its backup and its rename left both names on one file: the
+            # backup already is this document, and renaming a link over its twin does nothing
+            # (POSIX rename), which would leave the temporary link behind.
+            return
         tmp = self._temp_path()
         try:
             try:
@@ -215,6 +220,13 @@ class LocalStateStore:
         for leftover in self.directory.glob(f".{STATE_FILE}.*.tmp"):
             with contextlib.suppress(OSError):
                 leftover.unlink()
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except FileNotFoundError:
+        return False
 
 
 def _write_private(path: Path, payload: bytes) -> None:

@@ -50,6 +50,20 @@ def test_backup_is_the_previous_commit(store: LocalStateStore, store_dir: Path,
     assert set(backup["instances"]) == {"argocd.main", "kind.dev"}
 
 
+def test_a_backup_left_linked_to_the_state_by_a_killed_commit_stays_and_leaves_no_litter(
+        store: LocalStateStore, store_dir: Path, sample_state: State) -> None:
+    state = sample_state
+    store.commit(state)
+    # What a run killed after its backup and before its rename leaves: one file, two names.
+    os.link(store_dir / "state.json", store_dir / "state.json.bak")
+    del state.instances["kind.dev"]
+    store.commit(state)
+    assert sorted(p.name for p in store_dir.iterdir()) == ["state.json", "state.json.bak"]
+    assert set(json.loads((store_dir / "state.json.bak").read_text())["instances"]) == {
+        "argocd.main", "kind.dev"}
+    assert set(store.load().instances) == {"argocd.main"}
+
+
 @pytest.mark.usefixtures("umask_zero")
 @pytest.mark.parametrize("hard_links", [True, False])
 def test_files_are_private_whatever_the_umask(store: LocalStateStore, store_dir: Path,
