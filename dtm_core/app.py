@@ -234,12 +234,27 @@ class Dtm:
                                                          step.address)
 
     def recover(self, *, rollback: bool, options: RunOptions,
+                show: Callable[[Transaction], None], confirm: Callable[[Transaction], bool],
                 reporter: Reporter | None = None) -> Transaction | None:
+        """Finish (or roll back) the transaction a killed run left; None when there is none.
+
+        Read under the lock: a transaction another run is still carrying out is recorded as
+        running too, and only the lock tells the two apart.
+        """
         from .transactions import TransactionRunner
 
         with self.store.lock(command=options.command, timeout=options.lock_timeout,
                              on_wait=options.on_lock_wait):
             state = self.store.load()
+            interrupted = state.running_transaction()
+            if interrupted is None:
+                return None
+            show(interrupted)
+            if options.dry_run:
+                return None
+            if not options.yes and not confirm(interrupted):
+                raise AbortedError("aborted; nothing was changed",
+                                   hint="pass -y to proceed without asking")
             runner = TransactionRunner(self.store, state,
                                        lambda tool: self.runner_for(
                                            tool, options.progress,

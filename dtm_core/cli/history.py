@@ -11,7 +11,7 @@ from .context import get_context
 from .render import StepReporter, change_options, confirm, emit_json, notice, output_option, table
 
 if TYPE_CHECKING:
-    from ..state.model import State
+    from ..state.model import State, Transaction
 
 
 @click.group(invoke_without_command=True)
@@ -84,23 +84,20 @@ def history_undo(tx_id: int, yes: bool, dry_run: bool, output: str) -> None:
 def recover(rollback: bool, yes: bool, dry_run: bool) -> None:
     """Finish (or with --rollback, undo) a transaction an interrupted run left behind."""
     cli = get_context()
-    state = cli.app.read_state()
-    tx = state.running_transaction()
-    if tx is None:
-        notice("nothing to recover")
-        return
     verb = "roll back" if rollback else "finish"
-    notice(f"transaction {tx.id} ({tx.command}) was interrupted; dtm will {verb} it:")
-    for step in tx.steps:
-        notice(f"  {step.action} {step.address}: {step.status}")
-    if dry_run:
-        notice("dry run: nothing was changed")
-        return
-    if not yes and not confirm():
-        from ..errors import AbortedError
+    shown: list[int] = []
 
-        raise AbortedError("aborted; nothing was changed", hint="pass -y to proceed without asking")
-    result = cli.app.recover(rollback=rollback, options=cli.run_options(yes=yes),
-                             reporter=StepReporter())
+    def show(tx: Transaction) -> None:
+        shown.append(tx.id)
+        notice(f"transaction {tx.id} ({tx.command}) was interrupted; dtm will {verb} it:")
+        for step in tx.steps:
+            notice(f"  {step.action} {step.address}: {step.status}")
+        if dry_run:
+            notice("dry run: nothing was changed")
+
+    result = cli.app.recover(rollback=rollback, options=cli.run_options(yes=yes, dry_run=dry_run),
+                             show=show, confirm=confirm, reporter=StepReporter())
+    if not shown:
+        notice("nothing to recover")
     if result is not None:
         notice(f"transaction {result.id}: {result.outcome}")

@@ -68,6 +68,23 @@ def test_second_run_names_the_lock_holder_and_times_out(slow_beta: DtmHarness) -
     assert dtm.run("install", "gamma", "-y").exit_code == 0
 
 
+def test_recover_waits_for_a_run_in_progress_instead_of_taking_it_for_interrupted(
+        slow_beta: DtmHarness) -> None:
+    dtm = slow_beta
+    proc = spawn(dtm, "install", "beta", "-y")
+    try:
+        _wait_for_call(dtm, ("create", "beta.default"), proc)
+        # The running transaction is recorded as running: only the lock says it is not dead.
+        recovered = dtm.run("recover", "-y")
+    finally:
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert recovered.exit_code == 0, recovered.stderr
+    assert "was interrupted" not in recovered.stderr
+    assert recovered.stderr.splitlines()[-1] == "nothing to recover"
+    assert [tx["outcome"] for tx in dtm.state()["transactions"]] == ["ok"]
+
+
 def test_reinstall_converges_without_deleting(dtm: DtmHarness) -> None:
     assert dtm.run("install", "alpha", "--set", "size=4", "-y").exit_code == 0
     world = dtm.world()
