@@ -20,6 +20,7 @@ from .expressions import (
     value_location,
 )
 from .model import Location
+from .yamllimits import check_yaml_limits
 
 FORMAT_VERSION = 1
 TOP_KEYS = ("version", "vars", "state", "tools")
@@ -76,8 +77,10 @@ def parse_yaml(label: str, text: str) -> Any:
     """``text`` as round-trip YAML nodes, which keep the line and column of every value."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.reader import ReaderError
 
     try:
+        check_yaml_limits(label, text)
         return YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -88,6 +91,14 @@ def parse_yaml(label: str, text: str) -> Any:
             raise config_error(where, f"duplicate key {duplicate[1]!r} in this mapping",
                                "a key may appear once in a mapping; remove or rename one of them") from None
         raise config_error(where, f"invalid YAML: {problem}", _YAML_HINT) from None
+    except ReaderError as exc:
+        # A character YAML forbids anywhere (NUL, most control characters); it has no mark.
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        raise config_error(Location(label, line, column),
+                           f"invalid YAML: character U+{code:04X} is not allowed in a YAML file",
+                           "remove it, or write it as an escape (\\x07) in a double-quoted string") from None
 
 
 def top_level_sections(label: str, root: Any) -> Document:

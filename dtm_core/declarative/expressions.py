@@ -99,9 +99,11 @@ def item_location(node: Any, index: int, where: Location) -> Location:
 def start_location(node: Any, where: Location) -> Location:
     """Where a parsed mapping or list begins; ``where`` when unknown."""
     try:
-        return Location(where.file, node.lc.line + 1, node.lc.col + 1)
+        line, column = node.lc.line, node.lc.col
     except AttributeError:
         return where
+    # A tagged scalar (``!foo``) has an ``lc`` that ruamel never fills in.
+    return where if line is None or column is None else Location(where.file, line + 1, column + 1)
 
 
 def is_container(node: Any) -> bool:
