@@ -1,6 +1,6 @@
 """The registry index format: decoding, schema and semantic validation, and building entries.
 
-Two paths, on purpose. The *trusted* path (``validate=False``) is ``json.loads`` plus cheap
+Two paths, on purpose. The *trusted* path (``validate=False``) is decoding plus cheap
 ``ToolEntry`` construction and must never import ``jsonschema`` or ``packaging``: it serves
 ``dtm search`` on every run from the bundled index, which the test suite validates (cached
 indexes, validated when dtm wrote them, are read by :mod:`.cache`). The *validating* path runs
@@ -102,19 +102,18 @@ def load_index_bytes(raw: bytes, *, name: str, validate: bool = True) -> dict[st
 
 
 def decode_index(raw: bytes, *, name: str) -> Any:
-    """``json.loads`` of an index, a fault reported as :class:`RegistryIndexError`."""
+    """The decoded index; a fault (bad JSON, duplicate key, deep nesting …) as :class:`RegistryIndexError`."""
+    from ..jsonfiles import JsonFault, decode_json
+
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
+        return decode_json(raw)
+    except JsonFault as fault:
+        if fault.path is not None:
+            raise _fault(name, json_path(fault.path), fault.reason) from None
         raise RegistryIndexError(
-            f"index '{name}': not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            f"index '{name}': not valid JSON at line {fault.line} column {fault.column}: {fault.reason}",
             hint=default_hint(name),
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise RegistryIndexError(
-            f"index '{name}': not valid JSON: not UTF-8 text (byte {exc.start})",
-            hint=default_hint(name),
-        ) from exc
+        ) from None
 
 
 def parse_index(data: Any, *, name: str, validate: bool = True) -> dict[str, ToolEntry]:

@@ -174,6 +174,25 @@ def test_invalid_json_names_line_and_column() -> None:
     assert caught.value.exit_code == 2
 
 
+@pytest.mark.parametrize(("raw", "message"), [
+    (b'{"format": 1, "tools": {"git": {"description": "a", "versions": {"1.0": {}}},\n'
+     b'  "git": {"description": "b", "versions": {"2.0": {}}}}}',
+     "index 'corp': $.tools.git: key 'git' appears twice in this object (JSON would keep only the last)"),
+    (b"[" * 100_000, "index 'corp': not valid JSON at line 1 column 500: arrays and objects nest too deeply"),
+    (b'{"format": 1' + b"0" * 5000 + b"}",
+     "index 'corp': not valid JSON at line 1 column 1: Exceeds the limit (4300 digits) for integer string "
+     "conversion: value has 5001 digits"),
+    (b'{"format": 1, "tools": {"\xff": 1}}',
+     "index 'corp': not valid JSON at line 1 column 26: not UTF-8 text (byte 25)"),
+])
+def test_json_that_crashed_or_fooled_the_decoder_is_an_index_error(raw: bytes, message: str) -> None:
+    # Found by tests/fuzz: RecursionError and ValueError escaped, and a repeated tool was kept silently.
+    with pytest.raises(RegistryIndexError) as caught:
+        load_index_bytes(raw, name="corp")
+    assert caught.value.message == message
+    assert caught.value.exit_code == 2
+
+
 def test_not_an_object() -> None:
     with pytest.raises(
         RegistryIndexError, match=r"^index 'corp': \$: \[\] is not of type 'object'$"
