@@ -96,54 +96,70 @@ def read_lock(path: Path | str) -> LockFile | None:
 
     Raises ConfigError (``file:line:column: …``) when it is not a lock file this dtm can read.
     """
+    from ..jsonfiles import JsonFault, decode_json
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"{path}:1:1: cannot read the lock file: {exc}", hint=_RECREATE_HINT) from None
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}:{exc.lineno}:{exc.colno}: the lock file is not valid JSON: {exc.msg}",
-                          hint=_RECREATE_HINT) from None
-    return _parse(document, path)
+        document = decode_json(raw)
+    except JsonFault as fault:
+        if fault.path is not None:
+            raise _fault(path, raw, fault.path, fault.reason) from None
+        raise ConfigError(f"{path}:{fault.line}:{fault.column}: the lock file is not valid JSON: "
+                          f"{fault.reason}", hint=_RECREATE_HINT) from None
+    return _parse(document, path, raw)
 
 
-def _parse(document: Any, path: Path) -> LockFile:
-    def fault(where: str, problem: str) -> ConfigError:
-        return ConfigError(f"{path}:1:1: {where}: {problem}", hint=_RECREATE_HINT)
+def _fault(path: Path, raw: bytes, at: tuple[str | int, ...], problem: str) -> ConfigError:
+    """``FILE:LINE:COLUMN: tools.NAME.field: problem``, at the line of the value ``at`` names."""
+    from ..jsonfiles import locate
+
+    line, column = locate(raw, at)
+    where = ".".join(str(part) for part in at) or "(top level)"
+    return ConfigError(f"{path}:{line}:{column}: {where}: {problem}", hint=_RECREATE_HINT)
+
+
+def _parse(document: Any, path: Path, source: bytes) -> LockFile:
+    def fault(at: tuple[str | int, ...], problem: str) -> ConfigError:
+        return _fault(path, source, at, problem)
 
     if not isinstance(document, dict):
-        raise fault("(top level)", "expected a JSON object")
+        raise fault((), "expected a JSON object")
     version = document.get("format")
     if type(version) is not int:
-        raise fault("format", "expected an integer")
+        raise fault(("format",), "expected an integer")
     if version > LOCK_FORMAT:
-        raise ConfigError(f"{path}:1:1: lock file format {version} is newer than this dtm reads "
+        from ..jsonfiles import locate
+
+        line, column = locate(source, ("format",))
+        raise ConfigError(f"{path}:{line}:{column}: lock file format {version} is newer than this dtm reads "
                           f"({LOCK_FORMAT})", hint="upgrade dtm, or " + _RECREATE_HINT)
     tools = document.get("tools")
     if not isinstance(tools, dict):
-        raise fault("tools", "expected an object of tools")
+        raise fault(("tools",), "expected an object of tools")
     locked: dict[str, LockedTool] = {}
     for name, raw in tools.items():
-        where = f"tools.{name}"
+        where: tuple[str | int, ...] = ("tools", name)
         if not isinstance(raw, dict):
             raise fault(where, "expected an object")
         text = raw.get("version")
         if not isinstance(text, str):
-            raise fault(f"{where}.version", "expected a string")
+            raise fault((*where, "version"), "expected a string")
         try:
             Version(text)
         except InvalidVersion:
-            raise fault(f"{where}.version", f"{text!r} is not a valid version") from None
+            raise fault((*where, "version"), f"{text!r} is not a valid version") from None
         requested = raw.get("requested")
         if requested is not None and not isinstance(requested, str):
-            raise fault(f"{where}.requested", "expected a string or null")
+            raise fault((*where, "requested"), "expected a string or null")
         required_by = raw.get("required_by", [])
         if not isinstance(required_by, list) or not all(isinstance(r, str) for r in required_by):
-            raise fault(f"{where}.required_by", "expected a list of strings")
+            raise fault((*where, "required_by"), "expected a list of strings")
         plugin = raw.get("plugin")
         if plugin is not None and not (
             isinstance(plugin, dict)
@@ -152,7 +168,7 @@ def _parse(document: Any, path: Path) -> LockFile:
             and isinstance(plugin.get("hashes", []), list)
             and all(isinstance(h, str) for h in plugin.get("hashes", []))
         ):
-            raise fault(f"{where}.plugin", "expected null or {distribution, specifier, hashes}")
+            raise fault((*where, "plugin"), "expected null or {distribution, specifier, hashes}")
         plugin = plugin or {}
         locked[name] = LockedTool(
             version=text, requested=requested, source=str(raw.get("source", "")),

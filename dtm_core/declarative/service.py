@@ -82,7 +82,7 @@ def make_plan(app: Dtm, toolchain: Toolchain, state: State, options: RunOptions,
             raise RefusedError(f"{lock_path(toolchain)} does not exist, and --locked needs it",
                                hint="run 'dtm apply --upgrade' once and commit the lock file")
         check_locked(lock, specs)
-    pins = [] if upgrade or lock is None else pinned_requests(lock, specs)
+    pins = [] if upgrade or lock is None else pinned_requests(lock, specs, app.registry)
     ensure_plugins(app, toolchain, state, pins, options, index_url)
     plan = plan_toolchain(app.registry, toolchain, state,
                           runner_for=lambda tool: app.runner_for(tool, options.progress),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dtm_harness import DtmHarness
 
 from dtm_core.declarative.lockfile import (
     LockedTool,
@@ -185,14 +186,22 @@ def test_missing_lock_reads_as_none(tmp_path: Path) -> None:
     ('{\n  "format": 1,\n  "tools": {,}\n}\n',
      "dtm.lock:3:13: the lock file is not valid JSON: Expecting property name enclosed in double quotes"),
     ("[]", "dtm.lock:1:1: (top level): expected a JSON object"),
-    ('{"format": "1", "tools": {}}', "dtm.lock:1:1: format: expected an integer"),
+    ('{\n  "format": 1,\n  "tools": {\n    "argocd": {"version": "3.5.1"},\n'
+     '    "argocd": {"version": "3.5.2"}\n  }\n}',
+     "dtm.lock:4:15: tools.argocd: key 'argocd' appears twice in this object "
+     "(JSON would keep only the last)"),
+    ("[" * 100_000, "dtm.lock:1:500: the lock file is not valid JSON: arrays and objects nest too deeply"),
+    ('{"format": ' + "9" * 5000 + "}",
+     "dtm.lock:1:1: the lock file is not valid JSON: Exceeds the limit (4300 digits) for integer string "
+     "conversion: value has 5000 digits"),
+    ('{"format": "1", "tools": {}}', "dtm.lock:1:12: format: expected an integer"),
     ('{"format": 1}', "dtm.lock:1:1: tools: expected an object of tools"),
     ('{"format": 1, "tools": {"argocd": {"version": 3}}}',
-     "dtm.lock:1:1: tools.argocd.version: expected a string"),
+     "dtm.lock:1:47: tools.argocd.version: expected a string"),
     ('{"format": 1, "tools": {"argocd": {"version": "three"}}}',
-     "dtm.lock:1:1: tools.argocd.version: 'three' is not a valid version"),
+     "dtm.lock:1:47: tools.argocd.version: 'three' is not a valid version"),
     ('{"format": 1, "tools": {"argocd": {"version": "3.5.1", "plugin": {"hashes": "x"}}}}',
-     "dtm.lock:1:1: tools.argocd.plugin: expected null or {distribution, specifier, hashes}"),
+     "dtm.lock:1:66: tools.argocd.plugin: expected null or {distribution, specifier, hashes}"),
 ])
 def test_malformed_lock_names_file_and_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                text: str, message: str) -> None:
@@ -210,7 +219,7 @@ def test_lock_from_a_newer_dtm_asks_for_an_upgrade(tmp_path: Path, monkeypatch: 
     Path("dtm.lock").write_text('{"format": 2, "tools": {}}')
     with pytest.raises(ConfigError) as caught:
         read_lock("dtm.lock")
-    assert caught.value.message == "dtm.lock:1:1: lock file format 2 is newer than this dtm reads (1)"
+    assert caught.value.message == "dtm.lock:1:12: lock file format 2 is newer than this dtm reads (1)"
     assert caught.value.hint == "upgrade dtm, or " + RECREATE_HINT
 
 
@@ -315,3 +324,15 @@ def test_diff_locks_lists_every_move_by_tool() -> None:
     ]
     assert diff_locks(new, new) == []
     assert diff_locks(None, LockFile({"argocd": tool("3.5.1")})) == ["argocd added at 3.5.1"]
+
+
+def test_a_locked_version_the_index_no_longer_lists_is_resolved_afresh(dtm: DtmHarness,
+                                                                      tmp_path: Path) -> None:
+    # Found by tests/fuzz: plan pinned alpha==9.9 anyway and failed with "no version matches".
+    (tmp_path / "toolchain.yaml").write_text("version: 1\ntools:\n  - tool: alpha\n")
+    (tmp_path / "dtm.lock").write_text(json.dumps(
+        {"format": 1, "tools": {"alpha": {"version": "9.9", "requested": "", "required_by": ["<request>"]}}}))
+    result = dtm.run("plan", "-f", str(tmp_path / "toolchain.yaml"))
+    assert result.exit_code == 0, result.stderr
+    assert "+ create  alpha.default 2.0" in result.stderr
+    assert "lock: alpha 9.9 -> 2.0" in result.stderr
