@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, DtmError, OptionError, UnknownToolError
+from ..errors import ConfigError, DtmError, InvalidInputError, OptionError, UnknownToolError
 from ..operations import Target, ToolRunner
 from ..options import KNOWN_AFTER_APPLY, secret_paths
 from ..state.model import InstanceRecord, State, address_of
@@ -123,11 +123,27 @@ def _resolve(registry: Registry, toolchain: Toolchain, state: State,
                 raise _fail_at(spec, exc) from None
         specs.setdefault(spec.tool, [])
         if spec.version:
+            _refuse_unmatched_version(registry, spec)
             specs[spec.tool].append(spec.version)
     requests = [tool + ",".join(parts) for tool, parts in specs.items()] + pins
     installed = {r.tool: r.version for r in state.instances.values() if r.tool in specs}
     held = {r.tool for r in state.instances.values() if r.held}
     return resolve(registry, requests, installed=installed, held=held)
+
+
+def _refuse_unmatched_version(registry: Registry, spec: InstanceSpec) -> None:
+    """Fail at the tool item when no version of its tool matches its ``version:``."""
+    from packaging.specifiers import SpecifierSet
+
+    from ..resolver import resolve
+
+    entry = registry.get(spec.tool)
+    wanted = SpecifierSet(spec.version)
+    if entry is not None and not any(wanted.contains(v.version, prereleases=True) for v in entry.versions):
+        try:
+            resolve(registry, [spec.tool + spec.version])  # only for the resolver's own wording
+        except InvalidInputError as exc:
+            raise _fail_at(spec, exc) from None
 
 
 def desired_instances(toolchain: Toolchain, resolution: Resolution,

@@ -99,3 +99,15 @@ def test_install_and_remove_with_file_edit_the_toolchain_keeping_comments(
     removed = dtm.run("remove", "beta.one", "-f", str(config), "-y")
     assert removed.exit_code == 0, removed.stderr
     assert config.read_text() == "# our toolchain\nversion: 1\ntools:\n  - tool: alpha  # the base\n"
+
+
+def test_a_version_no_index_has_fails_at_its_tool_item(dtm: DtmHarness, tmp_path: Path) -> None:
+    # Found by tests/fuzz: the resolver's message named no file or line.
+    path = tmp_path / "toolchain.yaml"
+    path.write_text("version: 1\ntools:\n  - tool: beta\n  - tool: alpha\n    version: '>=9'\n")
+    result = dtm.run("plan", "-f", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {path}:4:5: no version of alpha matches >=9; available: 2.0, 1.1, 1.0",
+        "hint: pick one of them, or leave the version out; 'dtm info alpha' lists them",
+    ]
