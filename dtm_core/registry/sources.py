@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
-    ConfigError,
     DtmError,
     InvalidInputError,
     NetworkError,
@@ -326,44 +325,11 @@ def _normalise_location(url: str) -> str:
 
 
 def _read_config(paths: DtmPaths) -> list[Source]:
-    file = paths.sources_file_text
-    try:
-        with open(file, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read: {exc.strerror}") from exc
-    hint = "fix the file, or delete it to forget every index added with 'dtm registry add'"
-    expected = '{"name": text, "url": text, "priority": number, "key": text (optional)}'
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        where = f"{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else "1:1"
-        raise ConfigError(f"{file}:{where}: not valid JSON", hint=hint) from exc
-    if not isinstance(data, list):
-        raise ConfigError(f"{file}: expected a list of indexes", hint=hint)
-    sources = []
-    for i, item in enumerate(data):
-        if not (
-            isinstance(item, dict)
-            and isinstance(item.get("name"), str)
-            and isinstance(item.get("url"), str)
-            and type(item.get("priority", DEFAULT_PRIORITY)) is int
-            and isinstance(item.get("key", ""), str)
-        ):
-            raise ConfigError(f"{file}: entry {i}: expected {expected}", hint=hint)
-        key = item.get("key") or None
-        if key is not None:
-            from .signing import parse_public_key
+    from .sourcesfile import read_sources_file
 
-            try:
-                key = parse_public_key(key)
-            except InvalidInputError as exc:
-                raise ConfigError(f"{file}: entry {i}: {exc.message}", hint=hint) from None
-        sources.append(Source(item["name"], item["url"], item.get("priority", DEFAULT_PRIORITY),
-                              key=key))
-    return sources
+    entries = read_sources_file(paths.sources_file_text, name_rule=_SOURCE_NAME, reserved=DEFAULT_NAME)
+    return [Source(item["name"], item["url"], item.get("priority", DEFAULT_PRIORITY),
+                   key=item.get("key") or None) for item in entries]
 
 
 def _write_config(paths: DtmPaths, sources: list[Source]) -> None:

@@ -225,12 +225,39 @@ def test_a_broken_sources_file_is_a_config_error(paths: DtmPaths, environ: dict[
     with pytest.raises(ConfigError) as caught:
         list_sources(paths, environ=environ)
     assert caught.value.message == (
-        f'{paths.sources_file}: entry 0: expected {{"name": text, "url": text, "priority": number, '
+        f'{paths.sources_file}:1:2: entry 0: expected {{"name": text, "url": text, "priority": number, '
         '"key": text (optional)}'
     )
     paths.sources_file.write_text("[\n  {oops}\n]")
-    with pytest.raises(ConfigError, match=r":2:4: not valid JSON$"):
+    with pytest.raises(ConfigError, match=r":2:4: not valid JSON: Expecting property name"):
         list_sources(paths, environ=environ)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[\n  {"name": "../../escape", "url": "/x.json"}\n]',
+     "2:12: entry 0: '../../escape' cannot name an index (lowercase letters, digits, '-' and '_')"),
+    ('[{"name": "corp\\n", "url": "/x.json"}]',
+     "1:11: entry 0: 'corp\\n' cannot name an index (lowercase letters, digits, '-' and '_')"),
+    ('[{"name": "default", "url": "/x.json"}]',
+     "1:11: entry 0: 'default' cannot name an index ('default' is the built-in one)"),
+    ('[{"name": "a", "url": "/x.json"},\n {"name": "a", "url": "/y.json"}]',
+     "2:11: entry 1: the name 'a' is used twice"),
+    ('[{"name": "a", "url": "/x\\u0000.json"}]',
+     "1:23: entry 0: '/x\\x00.json' is not a path or an http(s):// or file:// URL"),
+    ('[{"name": "a", "url": "ftp://x/y.json"}]',
+     "1:23: entry 0: 'ftp://x/y.json' is not a path or an http(s):// or file:// URL"),
+    ('[{"name": "a", "name": "b", "url": "/x.json"}]',
+     "1:11: key 'name' appears twice in this object (JSON would keep only the last)"),
+    ("[" * 100_000, "1:500: not valid JSON: arrays and objects nest too deeply"),
+    ('{"indexes": []}', "1:1: expected a list of indexes"),
+])
+def test_a_sources_file_entry_that_add_would_refuse_is_a_config_error_at_its_line(
+        paths: DtmPaths, environ: dict[str, str], text: str, message: str) -> None:
+    paths.ensure(paths.config_dir)
+    paths.sources_file.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        list_sources(paths, environ=environ)
+    assert caught.value.message == f"{paths.sources_file}:{message}"
 
 
 def test_update_uses_etag_and_keeps_the_cache_on_304(
