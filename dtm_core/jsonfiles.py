@@ -10,9 +10,10 @@ word it as its own error (``ConfigError``, ``RegistryIndexError``) with a line o
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-__all__ = ["JsonFault", "decode_json", "locate"]
+__all__ = ["JsonFault", "decode_json", "locate", "render_path"]
 
 
 class JsonFault(Exception):
@@ -148,3 +149,22 @@ def _skip_space(text: str, at: int) -> int:
     while text[at:at + 1] in (" ", "\t", "\n", "\r"):
         at += 1
     return at
+
+
+def render_path(parts: Any, root: str = "$") -> str:
+    """A path as jsonschema writes it: ``$.tools.argocd.versions['3.5.1'].plugin``.
+
+    Keys that are not plain identifiers are quoted, with quotes, backslashes and unprintable
+    characters escaped: an error message stays on one line whatever the file holds.
+    """
+    path = root
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_]*", part):
+            path += f".{part}" if path else part
+        else:
+            escaped = "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+                              for char in part.replace("\\", "\\\\").replace("'", "\\'"))
+            path += f"['{escaped}']"
+    return path

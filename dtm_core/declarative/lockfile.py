@@ -117,10 +117,10 @@ def read_lock(path: Path | str) -> LockFile | None:
 
 def _fault(path: Path, raw: bytes, at: tuple[str | int, ...], problem: str) -> ConfigError:
     """``FILE:LINE:COLUMN: tools.NAME.field: problem``, at the line of the value ``at`` names."""
-    from ..jsonfiles import locate
+    from ..jsonfiles import locate, render_path
 
     line, column = locate(raw, at)
-    where = ".".join(str(part) for part in at) or "(top level)"
+    where = render_path(at, root="") or "(top level)"
     return ConfigError(f"{path}:{line}:{column}: {where}: {problem}", hint=_RECREATE_HINT)
 
 

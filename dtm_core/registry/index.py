@@ -43,8 +43,6 @@ INDEX_FORMAT = 1
 
 # Patterns, compiled (and cached) by ``re`` when first used: compiling them all on import
 # would cost every ``dtm search`` that uses none of them.
-# The same rule jsonschema uses for ``json_path``, so schema and semantic errors read alike.
-_PLAIN_KEY = r"^[a-zA-Z][a-zA-Z0-9_]*$"
 _TOOL_NAME = r"^[a-z0-9][a-z0-9-]*$"
 # packaging's own NAME rule. On an index that validated, every requirement parses and names a
 # tool, so the leading match is exactly ``Requirement(text).name`` at a fraction of the cost.
@@ -64,16 +62,9 @@ def default_hint(name: str) -> str:
 
 def json_path(parts: Iterator[str | int] | tuple[str | int, ...] | list[str | int]) -> str:
     """Render a path as jsonschema does: ``$.tools.argocd.versions['3.5.1'].plugin``."""
-    path = "$"
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif re.match(_PLAIN_KEY, part):
-            path += f".{part}"
-        else:
-            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
-            path += f"['{escaped}']"
-    return path
+    from ..jsonfiles import render_path
+
+    return render_path(parts)
 
 
 def _fault(name: str, path: str, reason: str) -> RegistryIndexError:

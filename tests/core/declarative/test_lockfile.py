@@ -191,6 +191,7 @@ def test_missing_lock_reads_as_none(tmp_path: Path) -> None:
      "dtm.lock:4:15: tools.argocd: key 'argocd' appears twice in this object "
      "(JSON would keep only the last)"),
     ("[" * 100_000, "dtm.lock:1:500: the lock file is not valid JSON: arrays and objects nest too deeply"),
+    ('{"format": 1, "tools": {"\\r": null}}', "dtm.lock:1:31: tools['\\r']: expected an object"),
     ('{"format": ' + "9" * 5000 + "}",
      "dtm.lock:1:1: the lock file is not valid JSON: Exceeds the limit (4300 digits) for integer string "
      "conversion: value has 5000 digits"),

@@ -193,6 +193,15 @@ def test_json_that_crashed_or_fooled_the_decoder_is_an_index_error(raw: bytes, m
     assert caught.value.exit_code == 2
 
 
+def test_a_key_with_a_newline_keeps_the_message_on_one_line() -> None:
+    # Found by tests/fuzz: '$' in the plain-key pattern matched before a trailing newline.
+    raw = b'{"format": 1, "tools": {"git": {"description": "g", "versions": {"1.0\\n": {"dtm": ">>1"}}}}}'
+    with pytest.raises(RegistryIndexError) as caught:
+        load_index_bytes(raw, name="corp")
+    assert caught.value.message.startswith("index 'corp': $.tools.git.versions['1.0\\n']: ")
+    assert "\n" not in caught.value.message
+
+
 def test_not_an_object() -> None:
     with pytest.raises(
         RegistryIndexError, match=r"^index 'corp': \$: \[\] is not of type 'object'$"
