@@ -171,6 +171,10 @@ def _instance(node: Any, at: Location, scope: Scope) -> tuple[InstanceSpec, list
                                "write one option per line under options:, as KEY: VALUE")
 
         def visit(path: str, value_at: Location, key_at: Location) -> None:
+            if not path.isprintable():
+                # Option paths reach messages (options.KEY: …); a line break there splits them.
+                raise config_error(key_at, f"the option name {path.rpartition('.')[2]!r} holds an "
+                                   "unprintable character", "option names are words: remove the character")
             spec.option_locations[path] = OptionLocation(value_at.file, value_at.line, value_at.column,
                                                          key=key_at)
 

@@ -172,7 +172,8 @@ def _expression(body: str, written: str, where: Location) -> Expression:
     else:
         hint = (f"dtm knows vars, env and TOOL.INSTANCE.outputs.KEY, not {head!r}; if this is meant "
                 "for another program (a GitHub Actions workflow, say), write $${{ so dtm keeps it as text")
-    raise ConfigError(f"{where}: malformed expression {written}", hint=hint)
+    shown = written if written.isprintable() else repr(written)  # one line, whatever it holds
+    raise ConfigError(f"{where}: malformed expression {shown}", hint=hint)
 
 
 def parse(text: str, where: Location) -> list[str | Expression]:

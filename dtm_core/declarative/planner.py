@@ -89,7 +89,10 @@ def _fail_at(spec: InstanceSpec, exc: DtmError, option_path: str | None = None) 
     if option_path:
         # An unknown key is best pointed at by the key; a bad value by the value.
         where = locate_option_error(spec, option_path, key="unknown option" in exc.message)
-    return ConfigError(f"{where}: {exc.message}", hint=exc.hint)
+    # Option paths can hold any key a variable brought in; escaped, the message stays one line.
+    message = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                      for c in exc.message)
+    return ConfigError(f"{where}: {message}", hint=exc.hint)
 
 
 def _option_path(message: str) -> str | None:

@@ -111,3 +111,15 @@ def test_a_version_no_index_has_fails_at_its_tool_item(dtm: DtmHarness, tmp_path
         f"error: {path}:4:5: no version of alpha matches >=9; available: 2.0, 1.1, 1.0",
         "hint: pick one of them, or leave the version out; 'dtm info alpha' lists them",
     ]
+
+
+def test_an_option_error_about_a_key_with_a_line_break_stays_on_one_line(dtm: DtmHarness,
+                                                                        tmp_path: Path) -> None:
+    # Found by tests/fuzz: such a key, brought in by a variable, split the error over two lines.
+    path = tmp_path / "toolchain.yaml"
+    path.write_text('version: 1\nvars:\n  s: {"a\\nb": 1}\ntools:\n  - tool: alpha\n'
+                    '    options:\n      settings: ${{ vars.s }}\n')
+    result = dtm.run("plan", "-f", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"error: {path}:7:7: alpha.default: options.settings.a\\nb: unknown option")

@@ -1,4 +1,4 @@
-"""Regression tests: YAML the fuzzer (tests/fuzz) found crashing the loader is now one located error."""
+"""Regression tests: toolchain files the fuzzer (tests/fuzz) broke the loader with are one located line."""
 
 from __future__ import annotations
 
@@ -66,3 +66,16 @@ def test_standard_tags_ruamel_cannot_construct_are_refused(load_error: LoadError
 def test_a_tagged_scalar_at_the_top_level_is_located(load_error: LoadError) -> None:
     # ruamel gives a tagged scalar an ``lc`` without a line: start_location used to add 1 to None.
     assert load_error("!vault x").message == "toolchain.yaml:1:1: unsupported YAML tag !vault"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('version: 1\ntools:\n  - tool: alpha\n    options:\n      "s\u2028ize": 1\n',
+     "toolchain.yaml:5:7: the option name 's\\u2028ize' holds an unprintable character"),
+    ('version: 1\ntools:\n  - tool: alpha\n    options:\n      label: "${{ foo\\nbar }}"\n',
+     "toolchain.yaml:5:14: malformed expression '${{ foo\\nbar }}'"),
+])
+def test_unprintable_text_never_splits_the_error_line(load_error: LoadError, text: str, message: str) -> None:
+    # Found by tests/fuzz: a U+2028 in an option name split 'options.s…ize: unknown option' in two.
+    error = load_error(text)
+    assert error.message == message
+    assert len(f"{error.message}".splitlines()) == 1
