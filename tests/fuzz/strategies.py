@@ -76,6 +76,8 @@ class ToolchainDoc:
     variables: dict[str, Any]
     files: list[list[dict[str, Any]]]
     addresses: list[str] = field(default_factory=list)
+    #: The ``state:`` block, in the first file; None leaves it out.
+    state: dict[str, Any] | None = None
 
     def documents(self) -> list[dict[str, Any]]:
         """One mapping per file: the first holds the vars, every file its share of tools."""
@@ -84,6 +86,8 @@ class ToolchainDoc:
             doc: dict[str, Any] = {"version": 1}
             if i == 0 and self.variables:
                 doc["vars"] = self.variables
+            if i == 0 and self.state is not None:
+                doc["state"] = self.state
             if tools:
                 doc["tools"] = tools
             out.append(doc)
@@ -158,7 +162,9 @@ def toolchains(draw: st.DrawFn) -> ToolchainDoc:
     files: list[list[dict[str, Any]]] = [[] for _ in range(count)]
     for item in items:
         files[draw(st.integers(0, count - 1))].append(item)
-    return ToolchainDoc(variables, files, addresses)
+    # Only the local backend: planning against PostgreSQL needs a server (tests/postgres.py).
+    state = draw(st.sampled_from([None, None, {"backend": "local"}, {}]))
+    return ToolchainDoc(variables, files, addresses, state)
 
 
 def render_yaml(document: Any, flow: bool | None = False) -> bytes:
@@ -198,7 +204,7 @@ def _structural_mutation(draw: st.DrawFn, doc: ToolchainDoc) -> Mutated:
     item = docs[f]["tools"][i]
     kind = draw(st.sampled_from(["top-type", "item-type", "unknown-key", "item-unknown-key",
                                  "bad-reference", "cycle", "duplicate-instance", "missing-version",
-                                 "newer-version", "bad-name", "bad-specifier", "var-cycle"]))
+                                 "newer-version", "bad-name", "bad-specifier", "var-cycle", "bad-state"]))
     surely = True
     if kind == "top-type":
         key = draw(st.sampled_from(["version", "vars", "tools"]))
@@ -239,6 +245,11 @@ def _structural_mutation(draw: st.DrawFn, doc: ToolchainDoc) -> Mutated:
             ["Alpha", "a_b", "-x", "a.b", "", "x" * 64, "ünï"]))
     elif kind == "bad-specifier":
         item["version"] = draw(st.sampled_from(["1.0", "=>1", ">=1.0.*", "latest", "v2", "==", ">=9"]))
+    elif kind == "bad-state":
+        docs[0]["state"] = draw(st.sampled_from([
+            {"backend": "s3"}, {"backend": "local", "url": "postgresql://db/dtm"}, {"bucket": "x"},
+            {"backend": "postgresql", "url": "postgresql://dtm:hunter2@db/dtm"}, {"backend": ["local"]},
+            "local", ["backend"], {"backend": "local", "workspace": "${{ alpha.default.outputs.url }}"}]))
     else:  # var-cycle
         docs[0]["vars"] = {**docs[0].get("vars", {}), "ping": "${{ vars.pong }}", "pong": "${{ vars.ping }}"}
         item.setdefault("options", {})["label"] = "${{ vars.ping }}"
@@ -471,11 +482,13 @@ def mutated_indexes(draw: st.DrawFn) -> Mutated:
         # Another index may list the tool: a dependency on it is the resolver's business.
         surely = kind != "dangling-dependency"
     elif kind == "bad-sha256":
-        bad = draw(st.sampled_from(["sha256:xyz", "md5:" + "0" * 32, "sha256:" + "A" * 64, "0" * 64]))
+        # A plugin hash is "sha256:" and 64 lowercase hex digits; an artifact's sha256 the digits alone.
         if "artifacts" in raw and draw(st.booleans()):
+            bad = draw(st.sampled_from(["sha256:" + "0" * 64, "A" * 64, "0" * 63, "xyz"]))
             raw["artifacts"]["manifest"]["sha256"] = bad
             at = (*at, "artifacts", "manifest", "sha256")
         else:
+            bad = draw(st.sampled_from(["sha256:xyz", "md5:" + "0" * 32, "sha256:" + "A" * 64, "0" * 64]))
             raw["plugin"] = {"distribution": "dtm-testplugin", "version": "==1.0", "hashes": [bad]}
             at = (*at, "plugin", "hashes", 0)
     elif kind == "duplicate-tool":
@@ -513,8 +526,13 @@ def mutated_indexes(draw: st.DrawFn) -> Mutated:
 
 _json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
                           st.text(max_size=10))
-_json_values = st.recursive(_json_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=20)
+
+
+def _json_containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4))
+
+
+_json_values = st.recursive(_json_scalars, _json_containers, max_leaves=20)
 
 
 def garbage_json(shapes: Callable[[Any], Any] | None = None) -> st.SearchStrategy[bytes]:
