@@ -41,7 +41,7 @@ def error_line(result: Result) -> str:
 
     A traceback, a second message or a message spread over several lines fails here.
     """
-    assert result.exit_code == 2, f"exit {result.exit_code}, expected 0 or 2:\n{result.stderr}"
+    assert result.exit_code == 2, f"exit {result.exit_code}, expected 2 (invalid input):\n{result.stderr}"
     lines = [line for line in result.stderr.splitlines() if not line.startswith("warning: ")]
     assert len(lines) in (1, 2), f"expected one error line and at most one hint:\n{result.stderr}"
     assert lines[0].startswith("error: "), result.stderr

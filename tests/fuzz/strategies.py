@@ -204,7 +204,8 @@ def _structural_mutation(draw: st.DrawFn, doc: ToolchainDoc) -> Mutated:
     item = docs[f]["tools"][i]
     kind = draw(st.sampled_from(["top-type", "item-type", "unknown-key", "item-unknown-key",
                                  "bad-reference", "cycle", "duplicate-instance", "missing-version",
-                                 "newer-version", "bad-name", "bad-specifier", "var-cycle", "bad-state"]))
+                                 "newer-version", "bad-name", "bad-specifier", "var-cycle", "bad-state",
+                                 "split-conflict"]))
     surely = True
     if kind == "top-type":
         key = draw(st.sampled_from(["version", "vars", "tools"]))
@@ -250,6 +251,13 @@ def _structural_mutation(draw: st.DrawFn, doc: ToolchainDoc) -> Mutated:
             {"backend": "s3"}, {"backend": "local", "url": "postgresql://db/dtm"}, {"bucket": "x"},
             {"backend": "postgresql", "url": "postgresql://dtm:hunter2@db/dtm"}, {"backend": ["local"]},
             "local", ["backend"], {"backend": "local", "workspace": "${{ alpha.default.outputs.url }}"}]))
+    elif kind == "split-conflict":
+        # Files of one toolchain that disagree: a variable or the state block defined twice.
+        docs.append({"version": 1, "vars": {"shared": "one"}, "state": {"backend": "local"}})
+        docs[0].setdefault("vars", {})["shared"] = "two"
+        if draw(st.booleans()):
+            docs[0]["vars"]["shared"] = "one"
+            docs[0]["state"] = {"backend": "local", "workspace": "other"}
     else:  # var-cycle
         docs[0]["vars"] = {**docs[0].get("vars", {}), "ping": "${{ vars.pong }}", "pong": "${{ vars.ping }}"}
         item.setdefault("options", {})["label"] = "${{ vars.ping }}"
