@@ -78,4 +78,4 @@ def test_unprintable_text_never_splits_the_error_line(load_error: LoadError, tex
     # Found by tests/fuzz: a U+2028 in an option name split 'options.s…ize: unknown option' in two.
     error = load_error(text)
     assert error.message == message
-    assert len(f"{error.message}".splitlines()) == 1
+    assert len(error.message.splitlines()) == 1
