@@ -12,6 +12,7 @@ get that far.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .diagnostics import config_error
@@ -30,50 +31,83 @@ _HARMLESS_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.or
 MAX_DIGITS = 4000
 
 
+@dataclass
+class _Open:
+    """A collection the event stream is inside of."""
+
+    anchor: Any
+    #: How many values it stands for so far, aliases expanded.
+    count: int
+    mapping: bool
+    #: In a mapping: whether the next node is a key (keys and values alternate).
+    next_is_key: bool = True
+
+
 def check_yaml_limits(label: str, text: str) -> None:
-    """Raise a ConfigError at the first place ``text`` passes a limit or uses a refused tag.
+    """Raise a ConfigError at the first place ``text`` passes a limit or uses a refused construct.
 
     YAML syntax errors are left to the loader (it reports them with the same marks).
     """
     from ruamel.yaml import YAML
-    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
+    from ruamel.yaml.events import (
+        AliasEvent,
+        CollectionEndEvent,
+        CollectionStartEvent,
+        MappingStartEvent,
+        NodeEvent,
+        ScalarEvent,
+    )
 
-    #: Per open collection: its anchor and how many values it stands for so far.
-    open_counts: list[tuple[Any, int]] = [(None, 0)]
+    stack = [_Open(None, 0, mapping=False)]
     sizes: dict[Any, int] = {}
+    collections: set[Any] = set()  # anchors of lists and mappings
     for event in YAML(typ="rt").parse(text):
-        tag = getattr(event, "tag", None)
-        if tag is not None and str(tag) not in _HARMLESS_TAGS and (
-                str(tag) == "!" or str(tag).startswith(("!!", "tag:yaml.org,2002:"))):
-            shown = str(tag).replace("tag:yaml.org,2002:", "!!")
-            raise config_error(_where(label, event), f"unsupported YAML tag {shown}",
-                               "leave the tag out: write numbers, booleans and null plainly, and quote text")
+        if isinstance(event, NodeEvent):
+            _check_node(label, event, stack[-1], isinstance(event, CollectionStartEvent)
+                        or (isinstance(event, AliasEvent) and event.anchor in collections))
         if isinstance(event, CollectionStartEvent):
-            if len(open_counts) > MAX_DEPTH:
+            if len(stack) > MAX_DEPTH:
                 raise config_error(_where(label, event), f"values nest more than {MAX_DEPTH} levels deep",
                                    "flatten the structure; no dtm setting needs this depth")
-            open_counts.append((event.anchor, 1))
+            stack.append(_Open(event.anchor, 1, mapping=isinstance(event, MappingStartEvent)))
         elif isinstance(event, CollectionEndEvent):
-            anchor, count = open_counts.pop()
-            _add(open_counts, count, label, event)
-            if anchor is not None:
-                sizes[anchor] = count
+            closed = stack.pop()
+            _add(stack[-1], closed.count, label, event)
+            if closed.anchor is not None:
+                sizes[closed.anchor] = closed.count
+                collections.add(closed.anchor)
         elif isinstance(event, AliasEvent):
             # An undefined alias is the loader's error to report, with its own wording.
-            _add(open_counts, sizes.get(event.anchor, 1), label, event)
+            _add(stack[-1], sizes.get(event.anchor, 1), label, event)
         elif isinstance(event, ScalarEvent):
             if event.style is None and len(event.value) > MAX_DIGITS and _looks_numeric(event.value):
                 raise config_error(_where(label, event), f"a number with more than {MAX_DIGITS} digits",
                                    "quote it to make it text, or shorten it")
-            _add(open_counts, 1, label, event)
+            _add(stack[-1], 1, label, event)
             if event.anchor is not None:
                 sizes[event.anchor] = 1
 
 
-def _add(open_counts: list[tuple[Any, int]], count: int, label: str, event: Any) -> None:
-    anchor, total = open_counts[-1]
-    open_counts[-1] = (anchor, total + count)
-    if total + count > MAX_VALUES:
+def _check_node(label: str, event: Any, parent: _Open, collection: bool) -> None:
+    """Refuse tags ruamel cannot construct, and lists or mappings used as keys."""
+    tag = getattr(event, "tag", None)
+    if tag is not None and str(tag) not in _HARMLESS_TAGS and (
+            str(tag) == "!" or str(tag).startswith(("!!", "tag:yaml.org,2002:"))):
+        shown = str(tag).replace("tag:yaml.org,2002:", "!!")
+        raise config_error(_where(label, event), f"unsupported YAML tag {shown}",
+                           "leave the tag out: write numbers, booleans and null plainly, and quote text")
+    if not parent.mapping:
+        return
+    is_key, parent.next_is_key = parent.next_is_key, not parent.next_is_key
+    if is_key and collection:
+        # ruamel hashes such a key, and a mapping inside one fails with TypeError.
+        raise config_error(_where(label, event), "a list or mapping cannot be a key",
+                           "keys are names: write 'name: value'")
+
+
+def _add(parent: _Open, count: int, label: str, event: Any) -> None:
+    parent.count += count
+    if parent.count > MAX_VALUES:
         raise config_error(_where(label, event),
                            f"with its aliases expanded, the file holds more than {MAX_VALUES} values here",
                            "use fewer nested aliases (*name); each one copies its anchor's whole value")

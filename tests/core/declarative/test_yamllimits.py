@@ -79,3 +79,13 @@ def test_unprintable_text_never_splits_the_error_line(load_error: LoadError, tex
     error = load_error(text)
     assert error.message == message
     assert len(error.message.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("? : ?", "toolchain.yaml:1:3: a list or mapping cannot be a key"),
+    ("version: 1\nvars:\n  ? {a: 1}\n  : x\n", "toolchain.yaml:3:5: a list or mapping cannot be a key"),
+    ("version: 1\nx-a: &a [1]\nvars:\n  *a : x\n", "toolchain.yaml:4:3: a list or mapping cannot be a key"),
+])
+def test_a_list_or_mapping_as_a_key_is_refused(load_error: LoadError, text: str, message: str) -> None:
+    # Found by tests/fuzz: ruamel hashed '? : ?' and failed with "unhashable type: 'CommentedMap'".
+    assert load_error(text).message == message
