@@ -287,4 +287,4 @@ def test_a_malformed_key_in_the_sources_file_is_a_config_error(
     paths.sources_file.write_text(json.dumps([{"name": "corp", "url": "/x.json", "key": "nope"}]))
     with pytest.raises(ConfigError) as caught:
         load_registry(paths, environ=environ)
-    assert caught.value.message.startswith(f"{paths.sources_file}: entry 0: invalid public key 'nope'")
+    assert caught.value.message.startswith(f"{paths.sources_file}:1:44: entry 0: invalid public key 'nope'")
