@@ -48,7 +48,7 @@ _BUNDLED_INDEX = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(_
 
 # No '.': a source called "x.meta" would collide with the cache files of "x". Left to re.match
 # to compile (and cache) when `dtm registry add` needs it, not on every start.
-_SOURCE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_SOURCE_NAME = r"[a-z0-9][a-z0-9_-]{0,63}"  # matched whole: "$" would let a final newline through
 
 
 class Source(Frozen):
@@ -125,7 +125,7 @@ def add_source(
 ) -> Source:
     """Fetch, verify and validate an index, cache it, then record it; nothing is saved on
     failure. ``key`` is the publisher's public key (base64, hex or ``@FILE``)."""
-    if not re.match(_SOURCE_NAME, name):
+    if not re.fullmatch(_SOURCE_NAME, name):
         raise InvalidInputError(
             f"invalid index name {name!r}",
             hint="use lowercase letters, digits, '-' and '_' (at most 64), starting with a "

@@ -148,6 +148,13 @@ def test_dtm_registry_pointing_at_nothing(
             "or digit",
         ),
         (
+            "corp\n",
+            "x.json",
+            "invalid index name 'corp\\n'",
+            "use lowercase letters, digits, '-' and '_' (at most 64), starting with a letter "
+            "or digit",
+        ),
+        (
             "default",
             "x.json",
             "'default' is the bundled index and cannot be added",
@@ -172,7 +179,7 @@ def test_dtm_registry_pointing_at_nothing(
             "use an http(s):// or file:// URL, or a local path",
         ),
     ],
-    ids=["bad-name", "reserved-name", "duplicate-name", "duplicate-url", "bad-scheme"],
+    ids=["bad-name", "final-newline", "reserved-name", "duplicate-name", "duplicate-url", "bad-scheme"],
 )
 def test_add_refuses(
     paths: DtmPaths,
