@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +42,18 @@ def dtm_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 @pytest.fixture
 def dtm(dtm_env: dict[str, str]) -> Iterator[DtmHarness]:
     yield DtmHarness(home=Path(dtm_env["DTM_HOME"]), env=dtm_env)
+
+
+@pytest.fixture
+def newer_registry(tmp_path: Path) -> Path:
+    """The test index after alpha 3.0 and beta 3.0 (needing alpha>=3) were published."""
+    data = json.loads(TEST_REGISTRY.read_text())
+    template = data["tools"]["alpha"]["versions"]["2.0"]
+    data["tools"]["alpha"]["versions"]["3.0"] = template
+    data["tools"]["beta"]["versions"]["3.0"] = dict(template, dependencies=["alpha>=3"])
+    path = tmp_path / "newer.json"
+    path.write_text(json.dumps(data))
+    return path
 
 
 @pytest.fixture(autouse=True)

@@ -5,22 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from dtm_harness import TEST_REGISTRY, DtmHarness
+from dtm_harness import DtmHarness
 
 from dtm_core.state import LocalStateStore, Step, Transaction
-
-
-@pytest.fixture
-def newer_registry(dtm: DtmHarness, tmp_path: Path) -> Path:
-    """The test index after alpha 3.0 and beta 3.0 were published."""
-    data = json.loads(TEST_REGISTRY.read_text())
-    template = data["tools"]["alpha"]["versions"]["2.0"]
-    data["tools"]["alpha"]["versions"]["3.0"] = template
-    data["tools"]["beta"]["versions"]["3.0"] = dict(template, dependencies=["alpha>=3"])
-    path = tmp_path / "newer.json"
-    path.write_text(json.dumps(data))
-    return path
 
 
 def test_upgrade_moves_to_newest_and_list_upgradable_shows_it(

@@ -10,7 +10,6 @@ A fifth of the trials also kill the first ``dtm recover``.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -115,23 +114,11 @@ def test_apply_of_a_toolchain(dtm: DtmHarness, tmp_path: Path, trial: int,
         assert plan.exit_code == 0, plan.stdout  # nothing left to change
 
 
-@pytest.fixture
-def newer_index(dtm: DtmHarness, tmp_path: Path) -> Path:
-    """The test index after alpha 3.0 and beta 3.0 were published."""
-    data = json.loads(Path(dtm.env["DTM_REGISTRY"]).read_text())
-    template = data["tools"]["alpha"]["versions"]["2.0"]
-    data["tools"]["alpha"]["versions"]["3.0"] = template
-    data["tools"]["beta"]["versions"]["3.0"] = dict(template, dependencies=["alpha>=3"])
-    path = tmp_path / "newer.json"
-    path.write_text(json.dumps(data))
-    return path
-
-
 @pytest.mark.parametrize("trial", trials(0.2))
-def test_upgrade(dtm: DtmHarness, newer_index: Path, trial: int, request: pytest.FixtureRequest) -> None:
+def test_upgrade(dtm: DtmHarness, newer_registry: Path, trial: int, request: pytest.FixtureRequest) -> None:
     with replayable("upgrade", trial, request.node.nodeid) as rng:
         assert dtm.run("install", "gamma", "-y").exit_code == 0
-        dtm.env["DTM_REGISTRY"] = str(newer_index)
+        dtm.env["DTM_REGISTRY"] = str(newer_registry)
         outcome = run_trial(dtm, rng, ["upgrade", "-y"], calls=4)
         versions = {a: r["version"] for a, r in dtm.state()["instances"].items()}
         # A rolled-back upgrade is upgraded again by the converging re-run.
