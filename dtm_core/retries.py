@@ -43,7 +43,10 @@ LOST = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.Read
 class RetryPolicy:
     """How often and how long a request is retried. Class attributes are the defaults for every client.
 
-    ``attempts``: tries in all, the first included. ``backoff``: seconds before the second try,
+    ``attempts``: tries in all, the first included. ``refused_attempts``: the same for a
+    connection refused or a name that did not resolve, which rarely passes within seconds: a
+    wrong URL or a server that is down should be said at once, not after ``attempts`` waits.
+    ``backoff``: seconds before the second try,
     doubled for each next one up to ``max_backoff``. ``max_retry_after``: the longest
     ``Retry-After`` honoured (a longer one is handed to the caller). ``budget``: seconds of
     waiting one request may spend in all. Tests lower them to stay fast.
@@ -51,18 +54,22 @@ class RetryPolicy:
     """
 
     attempts: int = 5
+    refused_attempts: int = 2
     backoff: float = 0.5
     max_backoff: float = 8.0
     max_retry_after: float = 60.0
     budget: float = 120.0
 
-    def __init__(self, *, attempts: int | None = None, backoff: float | None = None,
+    def __init__(self, *, attempts: int | None = None, refused_attempts: int | None = None,
+                 backoff: float | None = None,
                  max_backoff: float | None = None, max_retry_after: float | None = None,
                  budget: float | None = None,
                  idempotent_methods: frozenset[str] = IDEMPOTENT_METHODS,
                  statuses: frozenset[int] = RETRY_STATUSES) -> None:
         cls = type(self)
         self.attempts = max(1, cls.attempts if attempts is None else attempts)
+        self.refused_attempts = min(self.attempts, max(1, cls.refused_attempts if refused_attempts is None
+                                                       else refused_attempts))
         self.backoff = cls.backoff if backoff is None else backoff
         self.max_backoff = cls.max_backoff if max_backoff is None else max_backoff
         self.max_retry_after = cls.max_retry_after if max_retry_after is None else max_retry_after
@@ -134,43 +141,46 @@ class RetryingTransport(httpx.BaseTransport):
             try:
                 response = self.inner.handle_request(request)
             except NOT_SENT as error:
-                wait = self._next_wait(policy, attempt, started, None)
+                tries = policy.refused_attempts if isinstance(error, httpx.ConnectError) else policy.attempts
+                wait = self._next_wait(policy, attempt, started, None, tries)
                 if wait is None:
                     raise
-                self._wait(policy, request, type(error).__name__, wait, attempt)
+                self._wait(request, type(error).__name__, wait, attempt, tries)
                 continue
             except LOST as error:
-                wait = self._next_wait(policy, attempt, started, None) if idempotent else None
+                wait = None
+                if idempotent:
+                    wait = self._next_wait(policy, attempt, started, None, policy.attempts)
                 if wait is None:
                     raise
-                self._wait(policy, request, "lost connection" if not isinstance(error, httpx.TimeoutException)
-                             else "timeout", wait, attempt)
+                self._wait(request, "lost connection" if not isinstance(error, httpx.TimeoutException)
+                           else "timeout", wait, attempt, policy.attempts)
                 continue
             status = response.status_code
             if status == 429 or (status in policy.statuses and idempotent):
                 asked = retry_after(response)
                 if status == 429 and (asked is None or asked > policy.max_retry_after):
                     return response  # a long rate limit is the caller's to explain
-                wait = self._next_wait(policy, attempt, started, asked)
+                wait = self._next_wait(policy, attempt, started, asked, policy.attempts)
                 if wait is not None:
                     response.close()
-                    self._wait(policy, request, str(status), wait, attempt, asked is not None)
+                    self._wait(request, str(status), wait, attempt, policy.attempts, asked is not None)
                     continue
             return response
 
     def _next_wait(self, policy: RetryPolicy, attempt: int, started: float,
-                   asked: float | None) -> float | None:
+                   asked: float | None, attempts: int) -> float | None:
         """Seconds to wait before the next try, or None when the tries or the time budget are spent."""
-        if attempt >= policy.attempts:
+        if attempt >= attempts:
             return None
         wait = asked if asked is not None else policy.delay(attempt)
         if self._clock() - started + wait > policy.budget:
             return None
         return wait
 
-    def _wait(self, policy: RetryPolicy, request: httpx.Request, what: str, wait: float, attempt: int,
+    def _wait(self, request: httpx.Request, what: str, wait: float, attempt: int, attempts: int,
               asked: bool = False) -> None:
-        why = "as it asks" if asked else f"(try {attempt + 1} of {policy.attempts})"
+        why = "as it asks" if asked else f"(try {attempt + 1} of {attempts})"
         self.progress(f"{self.service}: {what} on {request.method} {request.url.path}; "
                       f"retrying in {wait:.3g} s {why}")
         self._sleep(wait)

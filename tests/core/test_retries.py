@@ -101,6 +101,19 @@ def test_a_create_that_may_have_happened_is_never_sent_twice(failure: httpx.Resp
     assert net.sent == ["POST /things"]
 
 
+def test_a_refused_connection_is_tried_again_only_briefly() -> None:
+    refusal = httpx.ConnectError("[Errno 111] Connection refused")
+    net = Recorder(*[refusal] * RetryPolicy.attempts, httpx.Response(200))
+    with net.client() as http, pytest.raises(httpx.ConnectError):
+        http.get("/things")
+    assert net.sent == ["GET /things"] * RetryPolicy.refused_attempts
+    timeout = httpx.ConnectTimeout("timed out")
+    net = Recorder(*[timeout] * (RetryPolicy.attempts - 1), httpx.Response(200))
+    with net.client() as http:
+        assert http.get("/things").status_code == 200
+    assert net.sent == ["GET /things"] * RetryPolicy.attempts
+
+
 def test_a_request_that_never_left_is_retried_whatever_its_method() -> None:
     net = Recorder(httpx.ConnectError("[Errno 111] Connection refused"), httpx.Response(201))
     with net.client() as http:

@@ -173,9 +173,10 @@ def test_connection_refused_is_retried_even_for_a_post_then_explained() -> None:
 
     with client(refuse) as gh, pytest.raises(GitHubError) as caught:
         gh.post("/user/repos", {"name": "x"})
-    assert len(seen) == RetryPolicy.attempts  # nothing reached GitHub, so sending again was safe
+    # Nothing reached GitHub, so sending again was safe; a refusal is tried again only briefly.
+    assert len(seen) == RetryPolicy.refused_attempts == 2
     assert caught.value.message == ("cannot reach GitHub API URL https://api.github.test for POST "
-                                    f"/user/repos after {RetryPolicy.attempts} attempts: [Errno 111] "
+                                    "/user/repos after 2 attempts: [Errno 111] "
                                     "Connection refused")
     assert "HTTPS_PROXY" in (caught.value.hint or "") and "GITHUB_API_URL" in (caught.value.hint or "")
 
