@@ -111,6 +111,20 @@ class Dtm:
         """The state without taking the lock: for read-only commands."""
         return self.store.load()
 
+    def run_in_progress(self) -> bool:
+        """Whether another dtm run holds the state lock now.
+
+        A read without the lock sees the transaction of a run still at work as running, just
+        like one a killed run left; read-only commands ask this before calling it interrupted.
+        """
+        from .errors import LockTimeoutError
+
+        try:
+            with self.store.lock(command="dtm (looking for a run in progress)", timeout=0):
+                return False
+        except LockTimeoutError:
+            return True
+
     # -- plugins ----------------------------------------------------------------------------
 
     def runner_for(self, tool: str, progress: ProgressFn | None = None, *,

@@ -99,8 +99,13 @@ def info_data(registry: Registry, state: State, name: str,
     }
 
 
-def list_rows(state: State, registry: Registry | None = None) -> list[dict[str, Any]]:
-    """Installed instances; with a registry, also the newest version listed for each."""
+def list_rows(state: State, registry: Registry | None = None, *,
+              in_progress: bool = False) -> list[dict[str, Any]]:
+    """Installed instances; with a registry, also the newest version listed for each.
+
+    Instances the running transaction is changing are ``in progress`` while another run holds
+    the lock (``in_progress``), else ``interrupted``.
+    """
     rows = []
     for rec in sorted(state.instances.values(), key=lambda r: r.address):
         entry = registry.get(rec.tool) if registry is not None else None
@@ -122,5 +127,5 @@ def list_rows(state: State, registry: Registry | None = None) -> list[dict[str, 
         touched = {s.address for s in running.steps if s.status in {"running", "pending"}}
         for row in rows:
             if row["address"] in touched:
-                row["status"] = "interrupted"
+                row["status"] = "in progress" if in_progress else "interrupted"
     return rows

@@ -95,7 +95,9 @@ def list_(upgradable: bool, output: str) -> None:
 
     app = get_context().app
     state = app.read_state()
-    rows = list_rows(state, app.registry)
+    running = state.running_transaction()
+    in_progress = running is not None and app.run_in_progress()
+    rows = list_rows(state, app.registry, in_progress=in_progress)
     if upgradable:
         from ..packages import plan_upgrade
 
@@ -113,6 +115,7 @@ def list_(upgradable: bool, output: str) -> None:
         headers.append("UPGRADE TO")
     table(headers, [[r["address"], r["version"], r["reason"], "held" if r["held"] else "",
                      r["status"], *([r["upgrade_to"]] if upgradable else [])] for r in rows])
-    running = state.running_transaction()
     if running is not None:
-        notice(f"warning: transaction {running.id} was interrupted; run 'dtm recover'")
+        notice(f"transaction {running.id} ({running.command}) is in progress in another dtm run"
+               if in_progress else
+               f"warning: transaction {running.id} was interrupted; run 'dtm recover'")

@@ -32,6 +32,8 @@ def state_list(output: str) -> None:
 
     app = get_context().app
     data = state_listing(app.store, app.read_state())
+    if data["interrupted"] is not None and app.run_in_progress():
+        data["in_progress"], data["interrupted"] = data["interrupted"], None
     if output == "json":
         emit_json(data)
         return
@@ -46,6 +48,8 @@ def state_list(output: str) -> None:
     notice(f"{len(data['instances'])} instance(s), {data['transactions']} transaction(s)")
     if data["interrupted"] is not None:
         notice(f"warning: transaction {data['interrupted']} was interrupted; run 'dtm recover'")
+    elif data["in_progress"] is not None:
+        notice(f"transaction {data['in_progress']} is in progress in another dtm run")
 
 
 @state.command(name="show", short_help="Show one instance's full record as stored.")

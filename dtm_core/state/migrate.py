@@ -61,6 +61,7 @@ def state_listing(store: StateStore, state: State) -> dict[str, Any]:
         "schema": state.schema,
         "transactions": len(state.transactions),
         "interrupted": running.id if running is not None else None,
+        "in_progress": None,  # the CLI moves "interrupted" here while a live run holds the lock
         "instances": [
             {"address": r.address, "tool": r.tool, "instance": r.instance, "version": r.version,
              "reason": r.reason, "held": r.held, "requires": list(r.requires),

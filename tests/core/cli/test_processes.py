@@ -68,21 +68,41 @@ def test_second_run_names_the_lock_holder_and_times_out(slow_beta: DtmHarness) -
     assert dtm.run("install", "gamma", "-y").exit_code == 0
 
 
-def test_recover_waits_for_a_run_in_progress_instead_of_taking_it_for_interrupted(
-        slow_beta: DtmHarness) -> None:
+def test_a_run_in_progress_is_not_taken_for_interrupted(slow_beta: DtmHarness) -> None:
     dtm = slow_beta
     proc = spawn(dtm, "install", "beta", "-y")
     try:
         _wait_for_call(dtm, ("create", "beta.default"), proc)
-        # The running transaction is recorded as running: only the lock says it is not dead.
-        recovered = dtm.run("recover", "-y")
+        # Its transaction is recorded as running, as a killed run's is: only the lock tells.
+        listed = dtm.run("list")
+        listed_json = json.loads(dtm.run("list", "-o", "json").stdout)
+        state_listed = json.loads(dtm.run("state", "list", "-o", "json").stdout)
+        recovered = dtm.run("recover", "-y")  # waits for the lock, then finds nothing to do
     finally:
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
+    assert {row["address"]: row["status"] for row in listed_json} == {"alpha.default": "installed"}
+    assert listed.stderr.splitlines()[-1] == "transaction 1 (install) is in progress in another dtm run"
+    assert (state_listed["interrupted"], state_listed["in_progress"]) == (None, 1)
     assert recovered.exit_code == 0, recovered.stderr
     assert "was interrupted" not in recovered.stderr
     assert recovered.stderr.splitlines()[-1] == "nothing to recover"
     assert [tx["outcome"] for tx in dtm.state()["transactions"]] == ["ok"]
+
+
+def test_list_marks_what_a_run_in_progress_changes(dtm: DtmHarness) -> None:
+    assert dtm.run("install", "alpha", "-y").exit_code == 0
+    dtm.set_fault("alpha:update", 3)
+    proc = spawn(dtm, "reinstall", "alpha", "-y")
+    try:
+        _wait_for_call(dtm, ("update", "alpha.default"), proc)
+        during = json.loads(dtm.run("list", "-o", "json").stdout)
+    finally:
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert [(row["address"], row["status"]) for row in during] == [("alpha.default", "in progress")]
+    after = json.loads(dtm.run("list", "-o", "json").stdout)
+    assert [(row["address"], row["status"]) for row in after] == [("alpha.default", "installed")]
 
 
 def test_reinstall_converges_without_deleting(dtm: DtmHarness) -> None:
