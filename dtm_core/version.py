@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: The plugin API (hooks, ToolKind, Option, ToolContext) contract. A major bump breaks plugins;
 #: plugins state compatibility through their distribution's requirement on ``dtm``.

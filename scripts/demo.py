@@ -41,7 +41,7 @@ def write_registry(path: Path, wheel: Path) -> None:
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     plugin = {"distribution": "dtm-plugins-demo", "version": "==0.1.0",
               "hashes": [f"sha256:{digest}"]}
-    version = {"dependencies": [], "conflicts": [], "plugin": plugin, "dtm": ">=0.1,<1"}
+    version = {"dependencies": [], "conflicts": [], "plugin": plugin, "dtm": ">=0.2,<1"}
     registry = {"format": 1, "name": "demo", "tools": {
         "demo-db": {"description": "A demo database kept as a JSON file", "kind": "tool",
                     "tags": ["database", "demo"], "homepage": "",

@@ -39,7 +39,7 @@ class Scaffold:
 def dtm_requirement(version: str = __version__) -> str:
     """The requirement on ``dtm`` a new plugin declares: this release's minor up to the next major.
 
-    The plugin API breaks only with a major release, so ``dtm 0.1.0`` gives ``dtm>=0.1,<1``.
+    The plugin API breaks only with a major release, so ``dtm 0.2.0`` gives ``dtm>=0.2,<1``.
     """
     major, minor = (int(part) for part in version.split(".")[:2])
     return f"dtm>={major}.{minor},<{major + 1}"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dtm_core.plugins import PluginHost, PluginInfo, load_plugins
+from dtm_core.version import __version__
 
 DISABLED = "disabled by DTM_LOAD_PLUGINS/DTM_DISABLE_PLUGINS"
 SEED_DISTRIBUTIONS = ("dtm-plugins-github", "dtm-plugins-argocd", "dtm-plugins-jenkins")
@@ -132,7 +133,7 @@ def test_plugin_requiring_another_dtm_is_skipped_before_import(
     assert host.plugins == [
         PluginInfo("fine", "dtm-plugins-fine", "2.0", "ok", None, ["fine-tool"]),
         PluginInfo("old", "dtm-plugins-old", "1.0", "broken",
-                   "requires dtm<0.1 but this is dtm 0.1.0; upgrade dtm-plugins-old or dtm"),
+                   f"requires dtm<0.1 but this is dtm {__version__}; upgrade dtm-plugins-old or dtm"),
     ]
     assert "dtmt_old" not in sys.modules
     assert not marker.exists()

@@ -87,7 +87,7 @@ def test_seed_plugin_distribution_is_declared_consistently(folder: str) -> None:
     readme = (REPO / folder / "README.md").read_text()
 
     assert project["name"] == folder.replace("_", "-")
-    assert project["dependencies"][0] == "dtm>=0.1,<1"  # what dtm checks before importing it
+    assert project["dependencies"][0] == "dtm>=0.2,<1"  # what dtm checks before importing it
     assert _entry_point(folder)[1] == folder
     assert module.__version__ == "0.1.0"
     assert (REPO / folder / folder / "py.typed").exists()

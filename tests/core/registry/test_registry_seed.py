@@ -77,7 +77,7 @@ def test_every_version_declares_dtm_and_plugin_ranges() -> None:
     document = json.loads(BUNDLED_INDEX.read_text())
     for entry in document["tools"].values():
         for version in entry["versions"].values():
-            assert version["dtm"] == ">=0.1,<1"
+            assert version["dtm"] == ">=0.2,<1"  # the seed plugins use plugin API 1.4 (dtm 0.2)
             if entry["kind"] == "tool":
                 assert version["plugin"]["version"] == ">=0.1,<1"
 
