@@ -290,7 +290,8 @@ def load_toolchain_texts(sources: Sequence[tuple[str, str]], *, environ: Mapping
     docs = [top_level_sections(label, parse_yaml(label, text)) for label, text in sources]
     scope = Scope(_merge_vars(docs), environ)
     variables = scope.variables()
-    state = _state(_merge_state(docs), scope)
+    found_state = _merge_state(docs)
+    state = _state(found_state, scope)
     instances: dict[str, InstanceSpec] = {}
     explicit: dict[str, list[tuple[str, Location]]] = {}
     for doc in docs:
@@ -303,7 +304,16 @@ def load_toolchain_texts(sources: Sequence[tuple[str, str]], *, environ: Mapping
             instances[spec.address] = spec
             explicit[spec.address] = deps
     _link(instances, explicit)
-    return Toolchain(instances=instances, state=state, variables=variables, files=list(files))
+    return Toolchain(instances=instances, state=state, variables=variables, files=list(files),
+                     state_location=_state_location(found_state))
+
+
+def _state_location(found: tuple[Any, Location] | None) -> Location | None:
+    """Where a state block's errors are told: at its url, else at the block."""
+    if found is None:
+        return None
+    node, at = found
+    return value_location(node, "url", at) if isinstance(node, Mapping) and "url" in node else at
 
 
 def load_toolchain(paths: Sequence[Path], *, environ: Mapping[str, str]) -> Toolchain:

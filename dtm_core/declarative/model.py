@@ -84,5 +84,7 @@ class Toolchain:
     instances: dict[str, InstanceSpec] = field(default_factory=dict)
     #: The ``state`` block as written (backend, url, workspace …), empty for the default.
     state: dict[str, Any] = field(default_factory=dict)
+    #: Where the state block's url (else the block) is written: its errors are told there.
+    state_location: Location | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)

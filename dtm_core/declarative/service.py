@@ -35,9 +35,16 @@ class Planned:
 
 def load(app: Dtm, files: Sequence[Path]) -> Toolchain:
     from .config import load_toolchain
+    from .diagnostics import config_error
 
     toolchain = load_toolchain(list(files), environ=app.environ)
-    app.use_state_block(toolchain.state)
+    try:
+        app.use_state_block(toolchain.state)
+    except InvalidInputError as error:
+        # An unset env: reference or a bad URL is the file's fault: say where it is written.
+        if toolchain.state_location is None:
+            raise
+        raise config_error(toolchain.state_location, error.message, error.hint or "") from None
     return toolchain
 
 

@@ -123,3 +123,17 @@ def test_an_option_error_about_a_key_with_a_line_break_stays_on_one_line(dtm: Dt
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == (
         f"error: {path}:7:7: alpha.default: options.settings.a\\nb: unknown option")
+
+
+def test_a_state_url_reference_that_does_not_resolve_is_told_at_its_line(dtm: DtmHarness,
+                                                                          tmp_path: Path) -> None:
+    # Found by tests/fuzz: the state backend's own error named no file or line.
+    path = tmp_path / "toolchain.yaml"
+    path.write_text("version: 1\nstate:\n  backend: postgresql\n  url: env:DTM_TEST_NO_SUCH_URL\n"
+                    "tools:\n  - tool: alpha\n")
+    result = dtm.run("plan", "-f", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {path}:4:8: environment variable DTM_TEST_NO_SUCH_URL is not set",
+        "hint: export DTM_TEST_NO_SUCH_URL=... before running dtm",
+    ]
