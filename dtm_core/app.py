@@ -111,19 +111,19 @@ class Dtm:
         """The state without taking the lock: for read-only commands."""
         return self.store.load()
 
-    def run_in_progress(self) -> bool:
-        """Whether another dtm run holds the state lock now.
+    def observe_state(self) -> tuple[State, bool]:
+        """The state without the lock, and whether its running transaction is a live run's.
 
-        A read without the lock sees the transaction of a run still at work as running, just
-        like one a killed run left; read-only commands ask this before calling it interrupted.
+        Read without the lock, a run at work and a run killed mid-way look alike: both leave a
+        transaction recorded as running. Only when there is one is the lock probed; when it is
+        free, state is read again, since the run may have finished between the two looks.
         """
-        from .errors import LockTimeoutError
-
-        try:
-            with self.store.lock(command="dtm (looking for a run in progress)", timeout=0):
-                return False
-        except LockTimeoutError:
-            return True
+        state = self.store.load()
+        if state.running_transaction() is None:
+            return state, False
+        if self.store.lock_taken():
+            return state, True
+        return self.store.load(), False
 
     # -- plugins ----------------------------------------------------------------------------
 

@@ -94,9 +94,8 @@ def list_(upgradable: bool, output: str) -> None:
     from ..queries import list_rows
 
     app = get_context().app
-    state = app.read_state()
+    state, in_progress = app.observe_state()
     running = state.running_transaction()
-    in_progress = running is not None and app.run_in_progress()
     rows = list_rows(state, app.registry, in_progress=in_progress)
     if upgradable:
         from ..packages import plan_upgrade

@@ -31,8 +31,9 @@ def state_list(output: str) -> None:
     from ..state.migrate import state_listing
 
     app = get_context().app
-    data = state_listing(app.store, app.read_state())
-    if data["interrupted"] is not None and app.run_in_progress():
+    state, in_progress = app.observe_state()
+    data = state_listing(app.store, state)
+    if in_progress:
         data["in_progress"], data["interrupted"] = data["interrupted"], None
     if output == "json":
         emit_json(data)

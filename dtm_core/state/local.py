@@ -141,6 +141,16 @@ class LocalStateStore:
             self._sweep_temp_files()
             yield
 
+    def lock_taken(self) -> bool:
+        from .lock import StateLock
+
+        if not self.lock_path.exists():
+            return False
+        try:
+            return StateLock(self.lock_path).taken_elsewhere()
+        except OSError:  # a state we may read but not lock: we cannot tell
+            return False
+
     def _read_document(self) -> dict[str, Any] | None:
         """The document on disk, migrated to the current schema; None when there is none."""
         try:

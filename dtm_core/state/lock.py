@@ -101,6 +101,15 @@ class StateLock:
             # Name whoever holds it now: the first holder may have finished meanwhile.
             raise lock_timeout_error(self.live_holder() or holder) from None
 
+    def taken_elsewhere(self) -> bool:
+        """Whether another process holds the lock now; takes it for an instant, records nothing."""
+        if self._held:
+            return False
+        if not self._try_acquire():
+            return True
+        self._lock.release()
+        return False
+
     def _try_acquire(self) -> bool:
         try:
             self._lock.acquire(timeout=0)

@@ -161,6 +161,22 @@ class PostgresStateStore:
         finally:
             conn.close()
 
+    def lock_taken(self) -> bool:
+        conn = self._connect()
+        try:
+            with self._errors("look at the lock in"):
+                schema = pgschema.prepare(conn, create=False, where=self.location)
+                if schema is None:
+                    return False
+                key = pgschema.advisory_key(schema, f"workspace:{self.workspace}")
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+                if not (row and row[0]):
+                    return True
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                return False
+        finally:
+            conn.close()
+
     # -- internals ----------------------------------------------------------------------------
 
     def _acquire(self, conn: Connection[Any], key: int, command: str, timeout: float,

@@ -42,6 +42,11 @@ class StateStore(Protocol):
         """Write ``state`` atomically (all or nothing, even if killed) and bump its serial."""
         ...
 
+    def lock_taken(self) -> bool:
+        """Whether another run holds the lock now: a probe that waits for nothing and records
+        nothing, so read-only commands can tell a run at work from one a crash left."""
+        ...
+
     def lock(self, *, command: str, timeout: float,
              on_wait: Callable[[LockHolder | None], None] | None = None
              ) -> AbstractContextManager[None]:

@@ -159,6 +159,27 @@ def test_a_waiter_sees_the_holder_then_times_out(backend: StateBackend, hold_sto
     assert 0.5 <= waited < 3
 
 
+def test_the_lock_probe_sees_another_holder_and_records_nothing(backend: StateBackend,
+                                                                 hold_store_lock: HoldLock) -> None:
+    store = backend.store()
+    store.commit(State())  # a store that exists: the probe never creates one
+    assert store.lock_taken() is False
+    child = hold_store_lock(backend, "dtm install argocd")
+    assert store.lock_taken() is True
+    seen: list[LockHolder | None] = []
+    with pytest.raises(LockTimeoutError):  # the probe left the holder's record as it was
+        with store.lock(command="dtm list", timeout=0, on_wait=seen.append):
+            pass  # pragma: no cover
+    assert [h.pid for h in seen if h] == [child.pid]
+    os.kill(child.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10  # PostgreSQL frees the lock once it sees the session gone
+    while store.lock_taken():
+        assert time.monotonic() < deadline, "the lock outlived its holder"
+        time.sleep(0.05)
+    with store.lock(command="dtm list", timeout=0):  # the probes took nothing for good
+        pass
+
+
 def test_timeout_zero_fails_at_once(backend: StateBackend, hold_store_lock: HoldLock) -> None:
     hold_store_lock(backend, "dtm upgrade")
     seen: list[LockHolder | None] = []
