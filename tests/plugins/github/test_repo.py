@@ -312,5 +312,5 @@ def test_an_unreachable_api_url_is_explained(github_dtm: DtmHarness) -> None:
     result = refused(github_dtm, *INSTALL)
     assert error_line(result).startswith("github-repo.backend: cannot reach GitHub API URL "
                                          f"http://127.0.0.1:9 for GET /repos/acme/backend after "
-                                         f"{RetryPolicy.attempts} attempts: ")
+                                         f"{RetryPolicy.refused_attempts} attempts: ")
     assert "hint: check your network and proxy settings (HTTPS_PROXY), or set GITHUB_API_URL" in result.stderr
