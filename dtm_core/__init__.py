@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .retries import attempts_of as attempts_of
     from .retries import create_once as create_once
     from .retries import is_uncertain as is_uncertain
+    from .retries import network_transport as network_transport
     from .sandbox.service import MirroredArtifact as MirroredArtifact
     from .sandbox.service import RunningService as RunningService
     from .sandbox.service import SandboxService as SandboxService
@@ -63,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "attempts_of": "retries",
     "create_once": "retries",
     "is_uncertain": "retries",
+    "network_transport": "retries",
     # The sandbox service contract (plugin API 1.3).
     "MirroredArtifact": "sandbox.service",
     "RunningService": "sandbox.service",

@@ -19,6 +19,7 @@ is that rule in one place. Waits are bounded by the policy's ``budget`` and repo
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -28,7 +29,7 @@ import httpx
 from .errors import OperationError
 
 __all__ = ["RetryPolicy", "RetryingTransport", "UncertainWrite", "attempts_of", "create_once",
-           "is_uncertain"]
+           "is_uncertain", "network_transport"]
 
 T = TypeVar("T")
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -107,6 +108,25 @@ def attempts_of(request: httpx.Request) -> int:
     return int(request.extensions.get("dtm_attempts", 1))
 
 
+def network_transport(url: str, *, verify: ssl.SSLContext | str | bool = True) -> httpx.HTTPTransport:
+    """The transport an httpx client would make for ``url`` itself: the environment's proxy
+    (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, unless ``NO_PROXY`` covers the host) and
+    ``verify``.
+
+    httpx reads proxies from the environment only when it builds its own transport, so a client
+    given one -- every client wrapped in :class:`RetryingTransport` -- must be handed the proxy
+    too, or users behind a corporate proxy cannot reach the API at all.
+    """
+    import urllib.request
+
+    parsed = httpx.URL(url)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parsed.scheme) or proxies.get("all")
+    if proxy and urllib.request.proxy_bypass(parsed.host):
+        proxy = None
+    return httpx.HTTPTransport(verify=verify, proxy=proxy or None)
+
+
 class RetryingTransport(httpx.BaseTransport):
     """An httpx transport that retries ``inner``'s failures as :class:`RetryPolicy` allows.
 
@@ -118,7 +138,9 @@ class RetryingTransport(httpx.BaseTransport):
                  service: str = "the server", progress: Callable[[str], None] | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.inner = inner or httpx.HTTPTransport()
+        #: Without one, a :func:`network_transport` per origin: the environment's proxy applies.
+        self.inner = inner
+        self._by_origin: dict[tuple[str, str, int | None], httpx.BaseTransport] = {}
         self._policy = policy
         self.service = service
         self.progress = progress or (lambda message: None)
@@ -139,7 +161,7 @@ class RetryingTransport(httpx.BaseTransport):
             attempt += 1
             request.extensions["dtm_attempts"] = attempt
             try:
-                response = self.inner.handle_request(request)
+                response = self._transport_for(request.url).handle_request(request)
             except NOT_SENT as error:
                 tries = policy.refused_attempts if isinstance(error, httpx.ConnectError) else policy.attempts
                 wait = self._next_wait(policy, attempt, started, None, tries)
@@ -185,8 +207,18 @@ class RetryingTransport(httpx.BaseTransport):
                       f"retrying in {wait:.3g} s {why}")
         self._sleep(wait)
 
+    def _transport_for(self, url: httpx.URL) -> httpx.BaseTransport:
+        if self.inner is not None:
+            return self.inner
+        origin = (url.scheme, url.host, url.port)
+        if origin not in self._by_origin:
+            self._by_origin[origin] = network_transport(str(url))
+        return self._by_origin[origin]
+
     def close(self) -> None:
-        self.inner.close()
+        for transport in [self.inner, *self._by_origin.values()]:
+            if transport is not None:
+                transport.close()
 
     def __deepcopy__(self, memo: dict[int, object]) -> RetryingTransport:
         # lightkube copies its connection parameters with dataclasses.asdict, which deep-copies the
@@ -208,7 +240,9 @@ def is_uncertain(error: BaseException) -> bool:
     marked = getattr(error, "uncertain", None)
     if isinstance(marked, bool):
         return marked
-    return isinstance(error, httpx.TransportError) and not isinstance(error, NOT_SENT)
+    # Only what may have reached the server: a URL without a scheme (UnsupportedProtocol) or a
+    # malformed request (LocalProtocolError) never left, and is no reason to look and resend.
+    return isinstance(error, LOST)
 
 
 def create_once(create: Callable[[], T], look: Callable[[], T | None], *, what: str,

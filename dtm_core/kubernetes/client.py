@@ -31,7 +31,7 @@ from lightkube.config.client_adapter import verify_cluster
 from lightkube.types import CascadeType, PatchType
 
 from ..errors import OperationError
-from ..retries import RetryingTransport
+from ..retries import RetryingTransport, network_transport
 from .apierrors import ErrorMapper, status_code
 from .config import ClusterChoice, choose_cluster
 from .kinds import KindResolver, ResourceType, is_namespaced
@@ -86,7 +86,7 @@ class KubeClient:
             config = choice.config
             assert config.user is not None
             verify = verify_cluster(config.cluster, config.user, config.abs_file)
-            transport = httpx.HTTPTransport(verify=verify)
+            transport = network_transport(choice.server, verify=verify)
         retrying = RetryingTransport(transport, service=f"Kubernetes API server {choice.server}",
                                      progress=progress)
         self._client = Client(choice.config, namespace=choice.namespace, timeout=httpx.Timeout(timeout),

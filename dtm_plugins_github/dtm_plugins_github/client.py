@@ -87,8 +87,9 @@ class GitHubClient:
             # GitHub's rate limits are waited out below, with GitHub's own words: the policy leaves
             # every 429 to this client (max_retry_after 0).
             transport=RetryingTransport(
-                transport or httpx.HTTPTransport(), service="GitHub", progress=self.progress, sleep=sleep,
-                clock=clock, policy=RetryPolicy(max_retry_after=0, idempotent_methods=SAFE_METHODS)),
+                transport, service="GitHub", progress=self.progress,
+                sleep=sleep, clock=clock,
+                policy=RetryPolicy(max_retry_after=0, idempotent_methods=SAFE_METHODS)),
         )
         self._host = httpx.URL(self.base_url).host
 

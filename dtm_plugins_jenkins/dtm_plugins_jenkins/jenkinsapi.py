@@ -108,7 +108,8 @@ class JenkinsClient:
         self._crumb_fetched = False
         self._waited = False
         # Cookies are kept: a password's crumb is only valid with the session it was issued to.
-        retrying = RetryingTransport(transport, service=f"Jenkins at {self.shown}", progress=self.progress,
+        retrying = RetryingTransport(transport,
+                                     service=f"Jenkins at {self.shown}", progress=self.progress,
                                      policy=RetryPolicy(statuses=TRANSPORT_RETRIES))
         self._http = httpx.Client(base_url=self.url, auth=(user, secret), timeout=request_timeout,
                                   transport=retrying, follow_redirects=False,

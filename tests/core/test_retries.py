@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
@@ -15,6 +17,7 @@ from dtm_core.retries import (
     attempts_of,
     create_once,
     is_uncertain,
+    network_transport,
 )
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -163,6 +166,8 @@ def test_what_leaves_a_write_uncertain() -> None:
     assert is_uncertain(reset()) and is_uncertain(httpx.ReadTimeout("t"))
     assert is_uncertain(UncertainWrite("x"))
     assert not is_uncertain(httpx.ConnectError("refused"))
+    assert not is_uncertain(httpx.UnsupportedProtocol("Request URL is missing an 'http://' protocol."))
+    assert not is_uncertain(httpx.LocalProtocolError("Illegal header value"))
     assert not is_uncertain(OperationError("422: name taken"))
     marked = OperationError("lost")
     marked.uncertain = True  # type: ignore[attr-defined]  # how a plugin's own error says so
@@ -215,3 +220,64 @@ def test_create_once_lets_certain_failures_and_the_last_uncertain_one_through() 
     with pytest.raises(UncertainWrite):
         create_once(flaky.create, flaky.look, what="creating thing", policy=RetryPolicy(attempts=3))
     assert flaky.calls.count("create") == 3 and flaky.items == []
+
+
+class _Server(HTTPServer):
+    """A loopback server that answers with its ``name`` and keeps the request ``lines`` it got."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(("127.0.0.1", 0), _Answering)
+        self.name = name
+        self.lines: list[str] = []
+
+
+class _Answering(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        self.server.lines.append(self.requestline)
+        body = self.server.name.encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def answering() -> Iterator[Callable[[str], _Server]]:
+    servers: list[_Server] = []
+
+    def start(name: str) -> _Server:
+        server = _Server(name)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_network_transport_goes_through_the_environments_proxy_unless_no_proxy_says(
+        answering: Callable[[str], _Server], monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy, origin = answering("proxy"), answering("origin")
+    origin_url = f"http://127.0.0.1:{origin.server_address[1]}"
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+
+    with httpx.Client(transport=RetryingTransport(network_transport(origin_url))) as http:
+        assert http.get(f"{origin_url}/user").text == "proxy"
+    with httpx.Client(transport=RetryingTransport()) as http:  # no inner transport: the same
+        assert http.get(f"{origin_url}/orgs").text == "proxy"
+    # The absolute form a proxy is sent.
+    assert proxy.lines == [f"GET {origin_url}/user HTTP/1.1", f"GET {origin_url}/orgs HTTP/1.1"]
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with httpx.Client(transport=RetryingTransport(network_transport(origin_url))) as http:
+        assert http.get(f"{origin_url}/user").text == "origin"
+    assert origin.lines == ["GET /user HTTP/1.1"]
