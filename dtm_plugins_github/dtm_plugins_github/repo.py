@@ -79,6 +79,20 @@ def _as_asked(found: dict[str, Any] | None, body: Mapping[str, Any]) -> dict[str
     return dict(found)
 
 
+def _asked(options: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """What a create sends GitHub for these options: also what a killed create's repository shows."""
+    body: dict[str, Any] = {"name": name, "private": options["visibility"] == "private"}
+    if options.get("description") is not None:
+        body["description"] = options["description"]
+    return body
+
+
+def _made_by_killed_run(repo: dict[str, Any], ctx: ToolContext, name: str) -> bool:
+    """Whether ``repo`` is the one a killed create of this instance made: created since that run
+    began, and as it asked. Someone else's repository of that name, made in the meantime, is not."""
+    return _made_since(repo, ctx.resuming_since) and _as_asked(repo, _asked(ctx.options, name)) is not None
+
+
 def _made_since(repo: dict[str, Any], since: str | None) -> bool:
     """Whether ``repo`` was created at or after ``since`` (an interrupted run's start).
 
@@ -140,7 +154,7 @@ class GitHubRepo(ToolKind):
             existing = gh.find(repo_path(owner, name))
             # A renamed repository's old name answers with the new one; the old name is free.
             if existing is not None and existing["full_name"].lower() == f"{owner}/{name}".lower():
-                if _made_since(existing, ctx.resuming_since):
+                if _made_by_killed_run(existing, ctx, name):
                     # A killed run created it and was cut off before recording it: it is
                     # dtm's own, perhaps still without its first commit or starter files.
                     ctx.progress(f"finishing {existing['full_name']}, which an interrupted run created")
@@ -180,9 +194,7 @@ class GitHubRepo(ToolKind):
     def _create(self, ctx: ToolContext, gh: GitHubClient, owner: str, name: str,
                 mine: bool) -> dict[str, Any]:
         options = ctx.options
-        body: dict[str, Any] = {"name": name, "private": options["visibility"] == "private"}
-        if options.get("description") is not None:
-            body["description"] = options["description"]
+        body = _asked(options, name)
         template = options.get("template")
         try:
             if template:
@@ -328,10 +340,11 @@ class GitHubRepo(ToolKind):
                 return  # already gone
             full = repo["full_name"]
             path = repo_path(repo["owner"]["login"], repo["name"])
-            made_by_killed_run = _made_since(repo, ctx.resuming_since)
+            made_by_killed_run = _made_by_killed_run(repo, ctx, name)
             if ctx.resuming_since is not None and not made_by_killed_run:
-                # Undoing a create a killed run began, but this repository is older: not dtm's.
-                ctx.progress(f"{full} existed before the interrupted create: leaving it as it is")
+                # Undoing a create a killed run began, but this repository is older, or not as
+                # that create asked: someone else's.
+                ctx.progress(f"{full} is not what the interrupted create made: leaving it as it is")
                 return
             if ctx.options["delete_mode"] == "delete":
                 # Undoing a create a killed run began: nothing was recorded, yet dtm made it.

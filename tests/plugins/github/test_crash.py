@@ -168,6 +168,30 @@ def test_recover_rollback_leaves_a_repository_older_than_the_killed_create_alone
     made_before_the_killed_run(crash_dtm, gh)
     rolled_back = crash_dtm.run("recover", "--rollback", "-y")
     assert rolled_back.exit_code == 0, rolled_back.stderr
-    assert "acme/backend existed before the interrupted create: leaving it as it is" in rolled_back.stderr
+    assert "acme/backend is not what the interrupted create made: leaving it as it is" in rolled_back.stderr
     assert gh.writes() == []
+    assert gh.files("acme", "backend") == {"README.md": b"theirs\n"}
+
+
+def made_by_someone_else_since_the_killed_run(dtm: DtmHarness, gh: GitHubEmulator) -> None:
+    interrupted_create(dtm, now())
+    # Newer than the killed run, but public where it asked for private: not what it made.
+    gh.add_repo("acme", "backend", files={"README.md": "theirs\n"}, private=False)
+
+
+def test_recover_refuses_a_newer_repository_that_is_not_as_the_killed_create_asked(
+        crash_dtm: DtmHarness, gh: GitHubEmulator) -> None:
+    made_by_someone_else_since_the_killed_run(crash_dtm, gh)
+    refused = crash_dtm.run("recover", "-y")
+    assert refused.exit_code == 1
+    assert "repository acme/backend exists and dtm did not create it" in refused.stderr
+    assert gh.writes() == []
+
+
+def test_recover_rollback_leaves_a_newer_repository_not_as_asked_alone(crash_dtm: DtmHarness,
+                                                                       gh: GitHubEmulator) -> None:
+    made_by_someone_else_since_the_killed_run(crash_dtm, gh)
+    rolled_back = crash_dtm.run("recover", "--rollback", "-y")
+    assert rolled_back.exit_code == 0, rolled_back.stderr
+    assert gh.repo("acme", "backend") is not None
     assert gh.files("acme", "backend") == {"README.md": b"theirs\n"}
