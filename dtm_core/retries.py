@@ -47,9 +47,10 @@ class RetryPolicy:
     ``attempts``: tries in all, the first included. ``refused_attempts``: the same for a
     connection refused or a name that did not resolve, which rarely passes within seconds: a
     wrong URL or a server that is down should be said at once, not after ``attempts`` waits.
-    ``backoff``: seconds before the second try,
-    doubled for each next one up to ``max_backoff``. ``max_retry_after``: the longest
-    ``Retry-After`` honoured (a longer one is handed to the caller). ``budget``: seconds of
+    ``backoff``: seconds before the second try, doubled for each next one up to
+    ``max_backoff``. ``max_retry_after``: the longest ``Retry-After`` of a 429 honoured (a
+    longer one, or a 429 without one, is handed to the caller, whose API may say more about
+    its limits); a 5xx's ``Retry-After`` is waited within the budget. ``budget``: seconds of
     waiting one request may spend in all. Tests lower them to stay fast.
     ``idempotent_methods`` and ``statuses`` narrow what is retried for a client that knows better.
     """
