@@ -51,6 +51,9 @@ class FaultRates:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"fault rate {name}={value!r} is not between 0 and 1")
+        for name in ("delay", "stall", "retry_after"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"fault setting {name}={getattr(self, name)!r} is negative")
         if self.failing > 1.0:
             raise ValueError(f"fault rates add up to {self.failing:g}, more than 1")
 
@@ -71,7 +74,8 @@ class FaultRates:
     def text(self) -> str:
         """The rates as :meth:`parse` reads them (fields that differ from the defaults)."""
         default = FaultRates()
-        return ",".join(f"{name}={getattr(self, name):g}" for name in self.__dataclass_fields__
+        # repr, not :g, so that the sandbox's background process gets exactly these rates.
+        return ",".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__
                         if getattr(self, name) != getattr(default, name)) or "latency=0"
 
     @classmethod

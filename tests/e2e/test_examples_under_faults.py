@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from dtm_harness import DtmHarness
+from ruamel.yaml import YAML
 
 from dtm_core.emulators.faults import FaultRates
 from dtm_core.emulators.github import GitHubEmulator
@@ -98,8 +99,9 @@ def test_the_quickstart_converges_with_a_fifth_of_calls_failing_and_makes_nothin
     assert [repo["full_name"] for repo in repositories(github)] == ["acme/hello-gitops"]
     assert sorted(first_lines(github, "hello-gitops")) == ["Add CI workflows", "Add python starter files",
                                                             "Initial commit"]
-    workflows = [path for path in github.files("acme", "hello-gitops") if path.startswith(".github/")]
-    assert workflows and len(workflows) == len(set(workflows))
+    # Each workflow once, in the one commit that added them (a repeated commit would show above).
+    workflows = sorted(path for path in github.files("acme", "hello-gitops") if path.startswith(".github/"))
+    assert workflows == [".github/workflows/ci.yml", ".github/workflows/lint.yml"]
     applications = faulty.cluster.objects("Application")
     assert [(app["metadata"]["namespace"], app["metadata"]["name"]) for app in applications] == [
         ("argocd", "hello-gitops")]
@@ -110,9 +112,12 @@ def test_the_quickstart_converges_with_a_fifth_of_calls_failing_and_makes_nothin
 def test_the_jenkins_example_converges_with_a_fifth_of_calls_failing_one_job_one_build(
         faulty: Faulty, tmp_path: Path) -> None:
     # The example with its pipeline's first build on, so a lost build trigger is exercised too.
-    example = (REPO / "examples" / "jenkins.yaml").read_text(encoding="utf-8")
+    example = YAML().load((REPO / "examples" / "jenkins.yaml").read_text(encoding="utf-8"))
+    (pipeline,) = [item for item in example["tools"] if item["tool"] == "jenkins-pipeline"]
+    pipeline["options"]["build"] = True
     toolchain = tmp_path / "jenkins.yaml"
-    toolchain.write_text(example.rstrip("\n") + "\n      build: true\n", encoding="utf-8")
+    with toolchain.open("w", encoding="utf-8") as out:
+        YAML().dump(example, out)
     faulty.start_faults()
     faulty.apply_and_plan(toolchain)
     assert_many_faults(faulty.stop_faults())

@@ -96,6 +96,14 @@ def test_rates_parse_from_one_number_or_named_fields() -> None:
         FaultRates(reset=0.6, timeout=0.6)
     with pytest.raises(ValueError, match="is not between 0 and 1"):
         FaultRates.parse("2")
+    with pytest.raises(ValueError, match="fault setting delay=-1.0 is negative"):
+        FaultRates.parse("latency=1,delay=-1")
+
+
+def test_rates_survive_their_text_form_exactly() -> None:
+    # The sandbox hands its background process the rates as text.
+    for rates in (FaultRates.mixed(1 / 3), FaultRates(reset=0.1, stall=2.5, retry_after=3), FaultRates()):
+        assert FaultRates.parse(rates.text()) == rates
 
 
 def test_the_same_seed_draws_the_same_faults() -> None:
