@@ -52,6 +52,8 @@ class DtmError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: Secret values the traceback behind this error may quote: ``--debug`` masks them.
+        self.masked: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return self.message

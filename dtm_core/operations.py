@@ -8,14 +8,14 @@ just before the call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import DtmError, OperationError, OptionError
 from .options import Option, validate_options
-from .secrets import Secret, SecretRef, SecretResolver, resolve_secret
+from .secrets import MASK, Secret, SecretRef, SecretResolver, resolve_secret
 from .sourcecontrol import SourceControl
 from .toolkind import GONE, Live, ToolContext, ToolKind, _Gone
 
@@ -146,15 +146,16 @@ class ToolRunner:
         except DtmError as exc:
             if not exc.message.startswith(target.address):
                 exc.message = f"{target.address}: {exc.message}"
+            _masked(exc, ctx.options)
             raise
         except NotImplementedError as exc:
             raise OperationError(f"{target.address}: {exc}",
                                  hint="the plugin does not implement this operation") from exc
         except Exception as exc:  # a plugin bug must become one line, not a traceback
-            raise OperationError(
+            raise _masked(OperationError(
                 f"{target.address}: {verb} failed: {type(exc).__name__}: {exc}",
                 hint="run again with --debug for the plugin's traceback",
-            ) from exc
+            ), ctx.options) from exc
 
     def _outputs(self, target: Target, outputs: Any) -> dict[str, Any]:
         if outputs is None:
@@ -203,3 +204,29 @@ class ToolRunner:
         """
         if self.read(target, resuming_since=resuming_since) is not GONE:
             self.delete(target, resuming_since=resuming_since)
+
+
+def _masked(error: DtmError, options: Mapping[str, Any]) -> DtmError:
+    """``error`` with the value of every secret option masked in its message and hint, and
+    named for ``--debug`` to mask in the traceback: a plugin's message goes to the terminal and
+    the journal, and a careless one may quote what it was given."""
+    values = tuple(sorted(set(_revealed(options)), key=len, reverse=True))
+    for value in values:
+        error.message = error.message.replace(value, MASK)
+        error.hint = error.hint.replace(value, MASK) if error.hint else error.hint
+    error.args = (error.message,)
+    error.masked = (*values, *error.masked)
+    return error
+
+
+def _revealed(value: Any) -> Iterator[str]:
+    if isinstance(value, Secret):
+        # Very short values would mask ordinary words; they are no credential worth the name.
+        if len(value.reveal()) >= 4:
+            yield value.reveal()
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _revealed(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _revealed(item)

@@ -100,6 +100,9 @@ class RecordingKind(ToolKind):
             raise OperationError(f"{verb} failed on purpose")
         if fault == "crash":
             raise RuntimeError("boom")
+        if fault == "careless":  # a plugin whose errors quote the credential it was given
+            revealed = token.reveal() if isinstance(token, Secret) else None
+            raise RuntimeError(f"the server refused token {revealed}")
         if isinstance(fault, int | float):
             # Track how many calls overlap, so tests can check concurrency without timing.
             with world() as w:

@@ -88,7 +88,10 @@ def render_error(exc: BaseException, ctx: click.Context) -> None:
     if debug:
         import traceback
 
-        traceback.print_exception(exc, file=sys.stderr)
+        text = "".join(traceback.format_exception(exc))
+        for value in getattr(exc, "masked", ()):
+            text = text.replace(value, "***")
+        sys.stderr.write(text)
     if isinstance(exc, DtmError):
         click.echo(f"error: {exc.message}", err=True)
         if exc.hint:
