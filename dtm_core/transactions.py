@@ -6,13 +6,16 @@ step's status and its instance record together. If dtm is killed, the transactio
 finishes it (repeating the unknown step idempotently: an interrupted install calls ``create``
 again with ``resuming_since`` so the plugin adopts what the killed run made; anything else
 reads, then creates or updates) or rolls it back (reverting done steps in reverse order).
+A rollback is recorded before it undoes anything, and each step becomes ``undone`` in the
+commit that records its inverse's effect, so a rollback that is killed or fails is continued,
+never finished forward.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from .errors import DtmError, InterruptedTransactionError, OperationError, RefusedError
 from .operations import Target, ToolRunner
@@ -43,6 +46,13 @@ class _Silent:
 
 def interrupted_error(tx: Transaction) -> InterruptedTransactionError:
     """The refusal every changing command gives while ``tx`` is unfinished."""
+    if tx.rolling_back:
+        undoing = next((s for s in reversed(tx.steps) if s.status in {"done", "running"}), None)
+        where = f" at the undo of {undoing.action} {undoing.address}" if undoing else ""
+        return InterruptedTransactionError(
+            f"transaction {tx.id} ({tx.command}) was interrupted while rolling back{where}",
+            hint="run 'dtm recover --rollback' to finish undoing it",
+        )
     current = next((s for s in tx.steps if s.status in {"running", "pending"}), None)
     where = f" at {current.action} {current.address}" if current else ""
     return InterruptedTransactionError(
@@ -184,30 +194,57 @@ class TransactionRunner:
     # -- recovery ---------------------------------------------------------------------------
 
     def recover(self, *, rollback: bool) -> Transaction | None:
-        """Finish (default) or roll back the interrupted transaction; None when there is none."""
+        """Finish (default) or roll back the interrupted transaction; None when there is none.
+
+        A rollback once begun is continued whichever is asked: the steps it undid cannot be
+        finished forward, and the user already chose to undo.
+        """
         tx = self.state.running_transaction()
         if tx is None:
             return None
-        if not rollback:
+        if not (rollback or tx.rolling_back):
             return self.run(tx, recovering=True)
+        return self._roll_back(tx)
+
+    def _roll_back(self, tx: Transaction) -> Transaction:
+        tx.rolling_back = True
+        for step in tx.steps:
+            if step.status == "pending":
+                step.status = "skipped"
+        self.store.commit(self.state)
         for step in reversed(tx.steps):
-            if step.status in {"done", "running"}:
-                inverse = invert(step)
+            if step.status not in {"done", "running"}:
+                continue
+            inverse = invert(step)
+            try:
+                # The inverse is not journaled: the original step's status says what is left.
+                self.start_step(inverse, commit=False)
                 # Undoing a create that was cut short: the plugin may find what it made
                 # without any outputs recorded, and must still know it as its own.
-                try:
-                    self._run_step(inverse, careful=True, resuming_since=_resuming_since(tx, step))
-                except DtmError as exc:
-                    self._fail(tx, step, exc)
-                    raise OperationError(f"rollback of transaction {tx.id} failed: {exc.message}",
-                                         hint="fix the cause and run 'dtm recover --rollback' "
-                                         "again") from exc
-                step.status = "undone"
-            elif step.status == "pending":
-                step.status = "skipped"
-        tx.outcome, tx.finished_at = "rolled back", now()
+                outputs = self.perform(inverse, careful=True,
+                                       resuming_since=_resuming_since(tx, step))
+            except DtmError as exc:
+                self._rollback_failed(tx, step, inverse, exc)
+            # Marked undone in the commit that records the inverse's effect: a kill between
+            # two commits would leave the step done with its instance record already gone.
+            step.status, step.error = "undone", None
+            self.finish_step(inverse, outputs)
+        tx.outcome, tx.finished_at, tx.rolling_back = "rolled back", now(), False
         self.store.commit(self.state)
         return tx
+
+    def _rollback_failed(self, tx: Transaction, step: Step, inverse: Step,
+                         exc: DtmError) -> NoReturn:
+        # The transaction stays running: ``step`` is still applied, and only another recover
+        # can undo it ('history undo' reverses the done steps of finished transactions).
+        step.error = f"rollback failed: {exc.message}"
+        self.store.commit(self.state)
+        inverse.status, inverse.error = "failed", exc.message
+        self.reporter.step_finished(inverse)
+        raise OperationError(
+            f"rollback of transaction {tx.id} failed: {exc.message}",
+            hint=f"fix the cause and run 'dtm recover --rollback' again; "
+                 f"'dtm history info {tx.id}' shows what is left to undo") from exc
 
 
 def _resuming_since(tx: Transaction, step: Step) -> str | None:

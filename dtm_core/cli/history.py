@@ -82,14 +82,21 @@ def history_undo(tx_id: int, yes: bool, dry_run: bool, output: str) -> None:
               help="Undo the interrupted transaction's completed steps instead of finishing it.")
 @change_options
 def recover(rollback: bool, yes: bool, dry_run: bool) -> None:
-    """Finish (or with --rollback, undo) a transaction an interrupted run left behind."""
+    """Finish (or with --rollback, undo) a transaction an interrupted run left behind.
+
+    A rollback that was interrupted or failed is continued, with or without --rollback.
+    """
     cli = get_context()
-    verb = "roll back" if rollback else "finish"
     shown: list[int] = []
 
     def show(tx: Transaction) -> None:
         shown.append(tx.id)
-        notice(f"transaction {tx.id} ({tx.command}) was interrupted; dtm will {verb} it:")
+        if tx.rolling_back:
+            notice(f"transaction {tx.id} ({tx.command}) was interrupted while rolling back; "
+                   "dtm will finish rolling it back:")
+        else:
+            verb = "roll back" if rollback else "finish"
+            notice(f"transaction {tx.id} ({tx.command}) was interrupted; dtm will {verb} it:")
         for step in tx.steps:
             notice(f"  {step.action} {step.address}: {step.status}")
         if dry_run:

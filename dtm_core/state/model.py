@@ -98,10 +98,17 @@ class Transaction:
     outcome: str = "running"
     #: The id of the transaction this one undoes, for ``history undo``.
     undoes: int | None = None
+    #: Set, and committed, before ``recover --rollback`` undoes anything: from then on the
+    #: transaction can only be rolled back (some steps may already be undone).
+    rolling_back: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = _shallow(self)
         data["steps"] = [s.to_json() for s in self.steps]
+        if not self.rolling_back:
+            # Left out unless a rollback is under way, so the document keeps the shape older
+            # dtm versions read (schema 1, no migration).
+            del data["rolling_back"]
         return data
 
     @classmethod
