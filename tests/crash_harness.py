@@ -32,6 +32,8 @@ from dtm_harness import DtmHarness
 DTM = Path(sys.executable).parent / "dtm"
 DEFAULT_TRIALS = 50
 RECOVER_HINT = "hint: run 'dtm recover' to finish it, or 'dtm recover --rollback' to undo it"
+#: The hint once a (killed) rollback has begun: only rolling back can finish it.
+ROLLBACK_HINT = "hint: run 'dtm recover --rollback' to finish undoing it"
 #: A lock the killed run left held would make the refused run wait this long, then exit 4.
 LOCK_TIMEOUT = "5"
 
@@ -123,7 +125,9 @@ def check_aftermath(dtm: DtmHarness, killed: Killed, command: Sequence[str], *,
     ``acted()`` tells what the remote system saw (its calls or writes): the refused run must
     leave it unchanged. ``again()`` is the command that must then succeed (``command`` when
     not given; None when nothing is left to do). Returns the interrupted transaction's
-    outcome after ``dtm recover``, or None when the kill left no transaction running.
+    outcome after ``dtm recover``, or None when the kill left no transaction running. A
+    transaction a killed ``dtm recover --rollback`` left is rolled back even by a plain
+    ``dtm recover``.
     """
     context = f"pid {killed.pid} killed {killed.where}; its stderr:\n{killed.stderr}"
     listed = dtm.run("list", "-o", "json")
@@ -140,13 +144,19 @@ def check_aftermath(dtm: DtmHarness, killed: Killed, command: Sequence[str], *,
         lines = refused.stderr.splitlines()
         assert lines[0].startswith(
             f"error: transaction {tx['id']} ({tx['command']}) was interrupted"), refused.stderr + context
-        assert lines[1] == RECOVER_HINT, refused.stderr + context
+        rolling_back = tx.get("rolling_back", False)
+        assert lines[1] == (ROLLBACK_HINT if rolling_back else RECOVER_HINT), refused.stderr + context
         assert acted() == before and dtm.state()["serial"] == state["serial"], (
             f"the refused run acted\n{context}")
         recovered = dtm.run("recover", "-y", *(["--rollback"] if rollback else []))
         assert recovered.exit_code == 0, f"{recovered.stderr}\n{context}"
-        outcome = next(t for t in dtm.state()["transactions"] if t["id"] == tx["id"])["outcome"]
-        assert outcome == ("rolled back" if rollback else "recovered"), context
+        after = next(t for t in dtm.state()["transactions"] if t["id"] == tx["id"])
+        outcome = after["outcome"]
+        assert outcome == ("rolled back" if rollback or rolling_back else "recovered"), context
+        # Never half one way and half the other: a recovered transaction did every step.
+        statuses = {s["status"] for s in after["steps"]}
+        expected = {"undone", "skipped"} if outcome == "rolled back" else {"done"}
+        assert statuses <= expected, f"{outcome} with steps {statuses}\n{context}"
     else:
         assert dtm.run("recover", "-y").stderr == "nothing to recover\n", context
     rerun = again() if again is not None else command

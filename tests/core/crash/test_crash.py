@@ -5,7 +5,7 @@ or after its effect (the test plugin stalls at call N), or after a random delay,
 lands in start-up, between journal commits and inside them. After the checks every crash must
 pass (``crash_harness.check_aftermath``), the world must hold exactly what state records, at
 the recorded versions and sizes, and no create may ever have landed on an existing resource.
-A fifth of the trials also kill the first ``dtm recover``.
+A fifth of the trials also kill the first ``dtm recover``, half of them a ``--rollback``.
 """
 
 from __future__ import annotations
@@ -73,9 +73,12 @@ def run_trial(dtm: DtmHarness, rng: random.Random, command: list[str], *, calls:
               again: Callable[[], list[str] | None] | None = None) -> str | None:
     killed = kill_somewhere(dtm, rng, command, calls=calls)
     if rng.random() < 0.2 and interrupted(dtm):
-        # Recovery is a run like any other: it may be killed too, and must be repeatable.
-        recovery = kill_somewhere(dtm, rng, ["recover", "-y"], calls=calls)
-        killed.where += f", then dtm recover killed {recovery.where}"
+        # Recovery is a run like any other: it may be killed too, and must be repeatable. A
+        # killed rollback must then be continued, by a plain recover as well as by --rollback.
+        recover = ["recover", "-y", *(["--rollback"] if rng.random() < 0.5 else [])]
+        # Recovery reads before it writes: up to twice the command's calls.
+        recovery = kill_somewhere(dtm, rng, recover, calls=2 * calls)
+        killed.where += f", then dtm {' '.join(recover)} killed {recovery.where}"
     outcome = check_aftermath(dtm, killed, command, rollback=rng.random() < 0.25,
                               acted=lambda: len(dtm.world()["calls"]), again=again)
     assert_world_matches_state(dtm)
