@@ -45,6 +45,15 @@ def test_round_trip_keeps_instances_and_transactions(backend: StateBackend, samp
     assert backend.store().installed_tools() == {"argocd", "kind"}
 
 
+def test_a_rollback_under_way_round_trips_and_is_left_out_otherwise(
+        backend: StateBackend, sample_state: State) -> None:
+    state = sample_state
+    assert "rolling_back" not in state.transactions[0].to_json()  # the schema 1 shape
+    state.transactions[0].outcome, state.transactions[0].rolling_back = "running", True
+    backend.store().commit(state)
+    assert backend.store().load().transactions[0].rolling_back is True
+
+
 def test_each_commit_bumps_the_serial(backend: StateBackend) -> None:
     store = backend.store()
     state = store.load()
