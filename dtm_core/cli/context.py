@@ -59,7 +59,7 @@ def command_words(limit: int = 6) -> str:
         if isinstance(param, click.Argument):
             value = ctx.params.get(param.name or "")
             values = value if isinstance(value, (list, tuple)) else [value]
-            words += [str(v) for v in values if isinstance(v, str)]
+            words += [str(v) for v in values if v is not None]  # an id, a path: shown as typed
     return " ".join(words[:limit])
 
 

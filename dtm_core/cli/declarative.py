@@ -177,7 +177,7 @@ def destroy(files: tuple[Path, ...], parallelism: int, yes: bool, dry_run: bool,
     app = cli.app
     options = cli.run_options(yes=yes, dry_run=dry_run)
     toolchain = service.load(app, files)
-    with app.store.lock(command="dtm destroy", timeout=options.lock_timeout,
+    with app.store.lock(command=options.command, timeout=options.lock_timeout,
                         on_wait=options.on_lock_wait):
         state = app.store.load()
         running = state.running_transaction()

@@ -166,6 +166,10 @@ class StateLock:
             os.close(fd)
         # Atomic, so a waiter reads the whole record or the previous state of the file.
         os.replace(tmp, self.holder_file)
+        # Runs killed between writing and renaming theirs left their own; only the holder writes.
+        for stale in self.holder_file.parent.glob(f"{self.holder_file.name}.*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
 
 
 def _alive(pid: int) -> bool:

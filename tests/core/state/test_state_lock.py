@@ -106,6 +106,15 @@ def test_a_released_lock_passes_to_the_waiter(lock_path: Path, hold_lock: HoldLo
     child.expect("released")
 
 
+def test_a_holder_record_a_killed_run_left_half_written_is_swept(lock_path: Path) -> None:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    left = holder_file(lock_path).with_name(f"{holder_file(lock_path).name}.99999.tmp")
+    left.write_text('{"pid": 99999, "ho')
+    with StateLock(lock_path).acquire(command="dtm install argocd", timeout=0):
+        assert not left.exists()
+    assert sorted(p.name for p in lock_path.parent.iterdir()) == [lock_path.name]
+
+
 def test_the_holder_file_lives_only_while_the_lock_is_held(lock_path: Path) -> None:
     lock = StateLock(lock_path)
     with lock.acquire(command="dtm install argocd", timeout=0):
