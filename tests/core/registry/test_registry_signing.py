@@ -288,3 +288,23 @@ def test_a_malformed_key_in_the_sources_file_is_a_config_error(
     with pytest.raises(ConfigError) as caught:
         load_registry(paths, environ=environ)
     assert caught.value.message.startswith(f"{paths.sources_file}:1:44: entry 0: invalid public key 'nope'")
+
+
+def test_a_key_added_later_makes_update_fetch_in_full_not_trust_a_304(
+    paths: DtmPaths, environ: dict[str, str], index_server: IndexServer, publisher: Publisher,
+    make_tool: MakeTool, tmp_path: Path,
+) -> None:
+    serve_signed(index_server, {"format": 1, "tools": {"forge": make_tool()}}, publisher, tmp_path,
+                 etag='"v1"')
+    add_source(paths, "corp", index_server.url)  # no key: the copy is cached unverified
+    config = json.loads(paths.sources_file.read_text())
+    config[0]["key"] = publisher.public_key
+    paths.sources_file.write_text(json.dumps(config))
+
+    [result] = update_sources(paths, environ=environ)
+    assert (result.status, result.error) == ("updated", None)  # fetched again and verified
+    # The body is the same and the server would say 304 to the old ETag: it must not be asked.
+    assert "if-none-match" not in index_server.requests[-2]
+    assert index_server.replies[-2:] == [200, 200]  # the index, then its signature
+    assert cached_meta(paths, "corp")["key"] == publisher.public_key
+    assert load_registry(paths, environ=environ).warnings == []
