@@ -6,10 +6,15 @@ Read from the ``[registry]`` table of dtm's settings file (:mod:`dtm_core.settin
     allowed = ["https://index.example.com/*", "bundled"]
     require_signed = true
 
-``allowed`` holds shell-style patterns (``fnmatch``) matched against an index's URL, or its
-absolute path for a local index; ``bundled`` names the index shipped inside dtm. Absent, every
-index is allowed. The policy is checked when an index is added, fetched and read, so an index
-added before the policy was set is refused too; ``DTM_REGISTRY`` is no way around it.
+``allowed`` holds shell-style patterns (``fnmatch``); ``bundled`` names the index shipped inside
+dtm. Absent, every index is allowed. A remote index's URL is matched by parts, so a host pattern
+can never match text in the path: the scheme exactly, the host name (credentials left out) with
+``fnmatch``, the port exactly (none in the pattern: the scheme's default; ``:*``: any), and the
+path (``%``-decoded, dot segments removed) with ``fnmatch``. A local index (a path or a
+``file://`` URL) is matched by its resolved absolute path, so ``..`` and symlinks cannot lead
+out of an allowed folder; a ``file://`` pattern is read as the path it names. The policy is
+checked when an index is added, fetched (every redirect too) and read, so an index added
+before the policy was set is refused too; ``DTM_REGISTRY`` is no way around it.
 """
 
 from __future__ import annotations
@@ -50,17 +55,25 @@ class IndexPolicy(Frozen):
             return True
         if source.bundled:
             return BUNDLED_PATTERN in self.allowed
-        from fnmatch import fnmatchcase
+        if source.remote:
+            return self.allows_url(source.url)
+        path = str(source.local_path.resolve())
+        return any(_local_pattern_matches(path, pattern) for pattern in self.allowed)
 
-        return any(fnmatchcase(source.url, pattern) for pattern in self.allowed
-                   if pattern != BUNDLED_PATTERN)
+    def allows_url(self, url: str) -> bool:
+        """Whether ``registry.allowed`` lets dtm fetch the remote ``url`` (an index, or where it
+        redirects)."""
+        if self.allowed is None:
+            return True
+        return any(_url_pattern_matches(url, pattern) for pattern in self.allowed)
 
     def check(self, source: Source, *, adding: bool = False) -> None:
         """Refuse ``source`` (RefusedError, exit 3) if the policy forbids using it."""
         from .fetch import shown
-        from .sources import REGISTRY_ENV
+        from .sources import REGISTRY_ENV, REGISTRY_KEY_ENV
 
         if not self.allows(source):
+            what = "URL" if source.remote else "absolute path"
             if adding:
                 fix = "choose an allowed index"
             elif source.builtin:
@@ -70,13 +83,13 @@ class IndexPolicy(Frozen):
             raise RefusedError(
                 f"index '{source.name}' ({shown(source.url)}) is not allowed by registry.allowed "
                 f"in {self.file}",
-                hint=f"{fix}, or add a pattern matching its URL to registry.allowed",
+                hint=f"{fix}, or add a pattern matching its {what} to registry.allowed",
             )
         if self.require_signed and not source.bundled and source.key is None:
             if adding:
                 fix = "pass --key with the publisher's public key"
             elif source.builtin:
-                fix = f"set {REGISTRY_ENV}_KEY to the publisher's public key, or unset {REGISTRY_ENV}"
+                fix = f"set {REGISTRY_KEY_ENV} to the publisher's public key, or unset {REGISTRY_ENV}"
             else:
                 fix = (f"'dtm registry remove {source.name}', then add it again with --key and "
                        "the publisher's public key")
@@ -85,6 +98,73 @@ class IndexPolicy(Frozen):
                 f"registry.require_signed is true in {self.file}",
                 hint=f"{fix}, or set registry.require_signed = false",
             )
+
+
+def _local_pattern_matches(path: str, pattern: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    if pattern.startswith("file://"):
+        from urllib.parse import unquote, urlsplit
+
+        pattern = unquote(urlsplit(pattern).path)
+    elif "://" in pattern or pattern == BUNDLED_PATTERN:
+        return False
+    import os.path
+
+    # normpath, not resolve: a pattern names the folder as written, wildcards and all.
+    return fnmatchcase(path, os.path.normpath(pattern))
+
+
+def _url_pattern_matches(url: str, pattern: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    target, wanted = _url_parts(url), _url_parts(pattern)
+    if target is None or wanted is None:
+        return False
+    scheme, host, port, path = target
+    pattern_scheme, pattern_host, pattern_port, pattern_path = wanted
+    return (
+        scheme == pattern_scheme
+        and fnmatchcase(host, pattern_host)
+        and (pattern_port == "*" or port == pattern_port)
+        and fnmatchcase(path, pattern_path)
+    )
+
+
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _url_parts(url: str) -> tuple[str, str, str, str] | None:
+    """``(scheme, host, port, path)`` of an http(s) URL or pattern, the port always spelled
+    out; None for anything else. Parsed by hand around the host: a pattern's ``*`` port is not
+    a number, so ``SplitResult.port`` would refuse it."""
+    import posixpath
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        return None
+    hostport = parts.netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        host, _, rest = hostport[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    else:
+        host, _, port = hostport.partition(":")
+    if not host:
+        return None
+    # The server decodes %2e%2e and drops dot segments before it looks the path up: so do we.
+    path = unquote(parts.path) or "/"
+    normal = posixpath.normpath(path)
+    normal = "/" + normal.lstrip("/") if normal != "." else "/"
+    if path.endswith("/") and not normal.endswith("/"):
+        normal += "/"
+    if parts.query:
+        normal += f"?{parts.query}"
+    return scheme, host.lower(), port or _DEFAULT_PORTS[scheme], normal
 
 
 def load_policy(paths: DtmPaths, environ: Mapping[str, str] | None = None) -> IndexPolicy:

@@ -18,6 +18,7 @@ from .model import ToolEntry
 if TYPE_CHECKING:
     import httpx
 
+    from .policy import IndexPolicy
     from .sources import Source
 
 __all__ = ["Loaded", "read_local", "refresh", "unchanged_local", "verified_with_key"]
@@ -27,9 +28,12 @@ Loaded = tuple[Mapping[str, ToolEntry], Mapping[str, Sequence[str]]]
 
 
 def refresh(
-    paths: DtmPaths, source: Source, transport: httpx.BaseTransport | None
+    paths: DtmPaths, source: Source, transport: httpx.BaseTransport | None, policy: IndexPolicy
 ) -> tuple[str, int]:
-    """Bring one index's cache up to date; return its status and number of tools."""
+    """Bring one index's cache up to date; return its status and number of tools.
+
+    ``policy`` has allowed ``source`` already; it is asked again about every redirect.
+    """
     from . import cache
 
     cache_dir = paths.index_cache_dir
@@ -51,11 +55,12 @@ def refresh(
                 headers["If-Modified-Since"] = meta["last_modified"]
         from .fetch import http_get, http_get_signature
 
-        status, body, reply = http_get(source.name, source.url, headers, transport)
+        status, body, reply = http_get(source.name, source.url, headers, transport, policy)
         if status == 304 and meta is not None:
             cache.touch(cache_dir, source.name, meta)
             return "unchanged", int(meta.get("tools", 0))
-        signature = http_get_signature(source.name, source.url, transport) if source.key else None
+        signature = (http_get_signature(source.name, source.url, transport, policy)
+                     if source.key else None)
         validators = {"etag": reply.get("etag"), "last_modified": reply.get("last-modified")}
         digest, (entries, _) = _store(paths, source, body, signature, validators, quietly=False)
     unchanged = meta is not None and meta.get("sha256") == digest

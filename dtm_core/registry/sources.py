@@ -151,7 +151,8 @@ def add_source(
     source = Source(name, _normalise_location(url), priority, key=key)
     from .policy import load_policy
 
-    load_policy(paths, environ).check(source, adding=True)
+    policy = load_policy(paths, environ)
+    policy.check(source, adding=True)
     duplicate = next((s for s in existing if s.url == source.url), None)
     if duplicate is not None:
         raise InvalidInputError(
@@ -159,7 +160,7 @@ def add_source(
             hint="see 'dtm registry list'",
         )
     try:
-        refresh(paths, source, transport)
+        refresh(paths, source, transport, policy)
     except RefusedError as exc:
         exc.hint = f"{exc.hint}; nothing was added" if exc.hint else "nothing was added"
         raise
@@ -212,7 +213,7 @@ def update_sources(
         cached = cache.read_commit(paths.index_cache_dir, source.name, source.url) is not None
         try:
             policy.check(source)
-            status, tools = refresh(paths, source, transport)
+            status, tools = refresh(paths, source, transport, policy)
         except DtmError as exc:
             _explain(exc, source, cached)
             results.append(UpdateResult(source, "failed", error=exc))

@@ -96,7 +96,7 @@ def test_the_policy_refuses_an_index_outside_registry_allowed(dtm: DtmHarness, t
     assert added.exit_code == 3
     assert one_error(added.stderr) == (
         f"error: index 'corp' ({elsewhere}) is not allowed by registry.allowed in {settings}",
-        "hint: choose an allowed index, or add a pattern matching its URL to registry.allowed",
+        "hint: choose an allowed index, or add a pattern matching its absolute path to registry.allowed",
     )
     assert dtm.run("search", "alpha").exit_code == 0  # DTM_REGISTRY is allowed: in use
 
@@ -105,5 +105,5 @@ def test_the_policy_refuses_an_index_outside_registry_allowed(dtm: DtmHarness, t
     assert searched.exit_code == 3
     assert one_error(searched.stderr) == (
         f"error: index 'default' ({elsewhere}) is not allowed by registry.allowed in {settings}",
-        "hint: unset DTM_REGISTRY, or add a pattern matching its URL to registry.allowed",
+        "hint: unset DTM_REGISTRY, or add a pattern matching its absolute path to registry.allowed",
     )

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from dtm_core.errors import ConfigError, RefusedError
 from dtm_core.paths import DtmPaths
-from dtm_core.registry import add_source, load_registry, remove_source, update_sources
+from dtm_core.registry import Source, add_source, load_registry, remove_source, update_sources
 from dtm_core.registry.policy import IndexPolicy, load_policy
 
 from .conftest import Publisher
@@ -52,7 +53,7 @@ def test_adding_an_index_outside_registry_allowed_is_refused(
         f"index 'corp' ({index}) is not allowed by registry.allowed in {settings}"
     )
     assert caught.value.hint == (
-        "choose an allowed index, or add a pattern matching its URL to registry.allowed"
+        "choose an allowed index, or add a pattern matching its absolute path to registry.allowed"
     )
     assert not paths.sources_file.exists()
 
@@ -78,8 +79,8 @@ def test_an_index_added_before_the_policy_is_refused_at_read_and_update(
         f"index 'corp' ({index}) is not allowed by registry.allowed in {settings}"
     )
     assert caught.value.hint == (
-        "remove it with 'dtm registry remove corp', or add a pattern matching its URL to "
-        "registry.allowed"
+        "remove it with 'dtm registry remove corp', or add a pattern matching its absolute path "
+        "to registry.allowed"
     )
     [result] = update_sources(paths, environ=environ)
     assert result.status == "failed"
@@ -185,3 +186,122 @@ def test_bundled_alone_keeps_the_bundled_index(
     registry = load_registry(paths, environ=environ)
     assert registry.sources == ("default",)
     assert registry.get("argocd") is not None
+
+
+# -- how patterns match -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "url", "allowed"),
+    [
+        # A host pattern matches the host alone, never text in the path.
+        ("https://*.example.com/*", "https://idx.example.com/i.json", True),
+        ("https://*.example.com/*", "https://evil.test/a.example.com/i.json", False),
+        ("https://index.example.com/*", "https://index.example.com.evil.test/i.json", False),
+        # Credentials are no part of the host: "https://*@host/*" cannot match in the path.
+        ("https://*@host.test/*", "https://ci:token@host.test/i.json", True),
+        ("https://*@host.test/*", "https://evil.test/x@host.test/i.json", False),
+        ("https://host.test/*", "https://ci:token@host.test/i.json", True),
+        ("https://index.example.com/*", "https://evil.example?@index.example.com/index.json", False),
+        # The scheme and the port exactly; no port in the pattern is the scheme's default.
+        ("https://host.test/*", "http://host.test/i.json", False),
+        ("https://HOST.test/*", "https://host.TEST/i.json", True),
+        ("https://host.test/*", "https://host.test:8443/i.json", False),
+        ("https://host.test/*", "https://host.test:443/i.json", True),
+        ("https://host.test:8443/*", "https://host.test:8443/i.json", True),
+        ("https://host.test:*/*", "https://host.test:8443/i.json", True),
+        # The path as the server will read it: decoded, dot segments removed.
+        ("https://host.test/indexes/*", "https://host.test/indexes/../secret/i.json", False),
+        ("https://host.test/indexes/*", "https://host.test/indexes/%2e%2e/secret/i.json", False),
+        ("https://host.test/indexes/*", "https://host.test/indexes/team/i.json", True),
+        ("https://host.test/i.json", "https://host.test/i.json", True),
+        ("https://host.test", "https://host.test/i.json", False),
+    ],
+)
+def test_a_url_pattern_matches_by_parts(pattern: str, url: str, allowed: bool) -> None:
+    assert IndexPolicy((pattern,)).allows(Source("corp", url)) is allowed
+
+
+@pytest.mark.parametrize(
+    ("pattern", "location", "allowed"),
+    [
+        ("file:///opt/indexes/*", "file:///opt/indexes/team.json", True),
+        ("/opt/indexes/*", "file:///opt/indexes/team.json", True),
+        ("file:///opt/indexes/*", "/opt/indexes/team.json", True),
+        ("file:///opt/indexes/*", "file:///opt/indexes/../../x/evil.json", False),
+        ("file:///opt/indexes/*", "file:///opt/indexes/%2e%2e/%2e%2e/x/evil.json", False),
+        ("/opt/indexes/*", "/opt/indexes/../x/evil.json", False),
+        ("/opt/indexes/../indexes/*", "/opt/indexes/team.json", True),  # the pattern normalised
+        ("https://host.test/*", "/opt/indexes/team.json", False),
+        ("bundled", "/opt/indexes/team.json", False),
+    ],
+)
+def test_a_local_index_is_matched_by_its_resolved_path(
+    pattern: str, location: str, allowed: bool
+) -> None:
+    assert IndexPolicy((pattern,)).allows(Source("corp", location)) is allowed
+
+
+def test_dot_dot_in_a_file_url_cannot_leave_an_allowed_folder(
+    paths: DtmPaths, environ: dict[str, str], index: Path, write_settings: Callable[[str], Path]
+) -> None:
+    allowed = index.parent / "allowed"
+    allowed.mkdir()
+    settings = write_settings(f'[registry]\nallowed = ["file://{allowed}/*", "bundled"]\n')
+    for url in (f"file://{allowed}/../{index.name}", f"file://{allowed}/%2e%2e/{index.name}"):
+        with pytest.raises(RefusedError) as caught:
+            add_source(paths, "corp", url, environ=environ)
+        assert caught.value.message == (
+            f"index 'corp' ({url}) is not allowed by registry.allowed in {settings}"
+        )
+    # A symlink inside the folder is followed too: what is read is what is matched.
+    (allowed / "link.json").symlink_to(index)
+    with pytest.raises(RefusedError):
+        add_source(paths, "corp", f"file://{allowed}/link.json", environ=environ)
+    (allowed / index.name).write_bytes(index.read_bytes())
+    add_source(paths, "corp", f"file://{allowed}/{index.name}", environ=environ)
+    assert load_registry(paths, environ=environ).sources == ("corp", "default")
+
+
+# -- redirects ----------------------------------------------------------------------------------
+
+
+def redirecting(location: str, index: bytes) -> httpx.MockTransport:
+    """index.example.test redirects /index.json (and its .sig) to ``location``; any other URL
+    serves ``index``."""
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "index.example.test" and request.url.path.startswith("/index.json"):
+            return httpx.Response(302, headers={"Location": location})
+        return httpx.Response(200, content=index)
+
+    return httpx.MockTransport(reply)
+
+
+def test_a_redirect_the_policy_does_not_allow_is_refused(
+    paths: DtmPaths, environ: dict[str, str], index: Path, write_settings: Callable[[str], Path]
+) -> None:
+    settings = write_settings('[registry]\nallowed = ["https://index.example.test/*", "bundled"]\n')
+    url = "https://ci:s3cret@index.example.test/index.json"
+    transport = redirecting("https://mirror.evil.test/index.json", index.read_bytes())
+    with pytest.raises(RefusedError) as caught:
+        add_source(paths, "corp", url, transport=transport, environ=environ)
+    assert caught.value.message == (
+        "index 'corp' (https://ci:***@index.example.test/index.json) redirects to "
+        f"https://mirror.evil.test/index.json, which registry.allowed in {settings} does not allow"
+    )
+    assert caught.value.hint == (
+        "add the index by the URL it redirects to, or add a pattern matching that URL to "
+        "registry.allowed; nothing was added"
+    )
+    assert not paths.sources_file.exists()
+
+    # Once the policy allows the target too, the redirect is followed.
+    write_settings('[registry]\nallowed = ["https://*.test/*", "bundled"]\n')
+    add_source(paths, "corp", url, transport=transport, environ=environ)
+    # An index added before is refused at update when it starts redirecting elsewhere.
+    write_settings('[registry]\nallowed = ["https://index.example.test/*", "bundled"]\n')
+    [result] = update_sources(paths, transport=transport, environ=environ)
+    assert result.status == "failed"
+    assert isinstance(result.error, RefusedError)
+    assert "redirects to https://mirror.evil.test/index.json" in result.error.message

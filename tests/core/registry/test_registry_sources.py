@@ -13,7 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
-from dtm_core.errors import ConfigError, InvalidInputError, NetworkError, RegistryIndexError
+from dtm_core.errors import (
+    ConfigError,
+    InvalidInputError,
+    NetworkError,
+    RefusedError,
+    RegistryIndexError,
+)
 from dtm_core.paths import DtmPaths
 from dtm_core.registry import (
     Source,
@@ -479,3 +485,33 @@ def test_a_cached_index_loads_from_its_summary_alone(
         "[('tool-29', 'bulk', '2.0.0'), ('tool-290', 'bulk', '2.0.0')] 308",
         "[]",
     ]
+
+
+def test_a_redirect_from_https_to_plain_http_is_refused_without_any_policy(
+    paths: DtmPaths, make_tool: MakeTool
+) -> None:
+    good = json.dumps({"format": 1, "tools": {"forge": make_tool()}}).encode()
+    fetched: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        fetched.append(str(request.url))
+        if request.url.host == "mirror.example.test":
+            return httpx.Response(200, content=good)
+        if request.url.path == "/old.json":
+            return httpx.Response(302, headers={"Location": "https://mirror.example.test/index.json"})
+        return httpx.Response(301, headers={"Location": "http://index.example.test/index.json"})
+
+    with pytest.raises(RefusedError) as caught:
+        add_source(paths, "corp", REMOTE, transport=replying(handler))
+    assert (caught.value.message, caught.value.exit_code) == (
+        f"index 'corp' ({REMOTE}) redirects from https to plain http "
+        "(http://index.example.test/index.json)", 3)
+    assert caught.value.hint == (
+        "dtm never downgrades an index to plain http; ask its publisher to serve it over https, "
+        "or add the index by an https URL that does not redirect; nothing was added"
+    )
+    assert fetched == [REMOTE]  # the plain http URL was never asked
+    assert not paths.sources_file.exists()
+    # A redirect that keeps https is followed (no policy: to any host).
+    add_source(paths, "corp", "https://index.example.test/old.json", transport=replying(handler))
+    assert load_registry(paths).get("forge") is not None
