@@ -10,8 +10,10 @@ import re
 
 __all__ = ["mask_credentials"]
 
-# Greedy up to the last "@" before the host, so an unencoded "@" in a password is masked too.
-_USERINFO_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s]+)@")
+# Greedy up to the last "@" before the host, so an unencoded "@" in a password is masked too;
+# never past "/", "?" or "#", where the authority ends: in "https://evil.example?@index.test/"
+# the host is evil.example, and masking must not show index.test in its place.
+_USERINFO_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s]+)@")
 
 
 def mask_credentials(text: str) -> str:

@@ -66,12 +66,11 @@ def read_commit(cache_dir: Path, name: str, url: str) -> dict[str, Any] | None:
         meta = json.loads(commit_file(cache_dir, name).read_bytes())
     except (OSError, ValueError):
         return None
-    # The URL check makes a re-added name, or a changed DTM_REGISTRY, start afresh. The record
-    # keeps the URL masked: a password belongs in registries.json alone.
-    if not isinstance(meta, dict) or meta.get("url") != mask_credentials(url):
+    # The URL check makes a re-added name, or a changed DTM_REGISTRY, start afresh.
+    if not isinstance(meta, dict) or not _same_location(meta, url):
         return None
     if meta.get("cache") == _BODY_FORMAT:
-        return _upgrade(cache_dir, name, meta)
+        return _upgrade(cache_dir, name, url, meta)
     where = meta.get("needed_by")
     if (
         meta.get("cache") != CACHE_FORMAT
@@ -95,6 +94,32 @@ def open_index(cache_dir: Path, name: str, url: str) -> CachedIndex | None:
     dependents = LazyMapping(data.read_dependents, *meta["needed_by"])
     entries = _CachedEntries(meta["entries"], data, commit_file(cache_dir, name))
     return CachedIndex(meta, entries, dependents)
+
+
+def _same_location(meta: Mapping[str, Any], url: str) -> bool:
+    """Whether the record was made for ``url``.
+
+    The record keeps the URL masked, as shown (a password belongs in registries.json alone),
+    and the URL without its credentials (``location``), as parsed: two URLs that mask alike
+    (a masking rule misreading where the host is) can never share a copy, and a URL whose
+    password alone changed still names the same index.
+    """
+    if meta.get("url") != mask_credentials(url):
+        return False
+    if "location" in meta:
+        return bool(meta["location"] == _location(url))
+    # A record from before "location": trusted only where masking changed nothing.
+    return "@" not in url
+
+
+def _location(url: str) -> str:
+    """``url`` without the credentials in its authority (a path's or query's "@" kept)."""
+    if "@" not in url:
+        return url  # the usual case: no parsing on every command
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def describe_missing(cache_dir: Path, name: str, url: str) -> str:
@@ -171,6 +196,7 @@ def store(
     meta = {
         "cache": CACHE_FORMAT,
         "url": mask_credentials(url),
+        "location": _location(url),
         "fetched_at": _now(),
         **extra,
         "sha256": hashlib.sha256(body).hexdigest(),
@@ -218,7 +244,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.close(dir_fd)
 
 
-def _upgrade(cache_dir: Path, name: str, old: Mapping[str, Any]) -> dict[str, Any] | None:
+def _upgrade(cache_dir: Path, name: str, url: str, old: Mapping[str, Any]) -> dict[str, Any] | None:
     """Rewrite a format-1 copy (the body as fetched) in this layout, without the network.
 
     Validated again: the rules may have grown since that dtm wrote it. Any failure counts as
@@ -230,7 +256,7 @@ def _upgrade(cache_dir: Path, name: str, old: Mapping[str, Any]) -> dict[str, An
         entries = parse_index(data, name=name, validate=True)
         kept = ("etag", "last_modified", "mtime_ns", "size", "fetched_at")
         extra = {key: old[key] for key in kept if key in old}
-        return store(cache_dir, name, old["url"], body, data["tools"], entries, extra)[0]
+        return store(cache_dir, name, url, body, data["tools"], entries, extra)[0]
     except (DtmError, OSError):
         return None
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from dtm_core.errors import RegistryIndexError
@@ -296,3 +297,37 @@ def test_a_hand_edited_summary_row_names_the_record_and_an_update_repairs_it(
     [result] = update_sources(paths, environ=environ)
     assert result.status == "updated"
     assert load_registry(paths, environ=environ).get("forge") is not None
+
+
+def test_urls_that_mask_alike_never_share_a_cached_copy(
+    paths: DtmPaths, environ: dict[str, str], make_tool: MakeTool
+) -> None:
+    from dtm_core.masking import mask_credentials
+
+    def serving(description: str) -> httpx.MockTransport:
+        body = json.dumps({"format": 1, "tools": {"forge": make_tool(description)}}).encode()
+        return httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+
+    add_source(paths, "corp", "https://TOKEN@index.example.test/index.json",
+               transport=serving("the real index"))
+    assert "TOKEN" not in json.dumps(meta_of(paths, "corp"))
+    # A token changed by hand still names the same index: its copy is kept.
+    set_url(paths, "https://NEWTOKEN@index.example.test/index.json")
+    assert load_registry(paths, environ=environ).get("forge").description == "the real index"  # type: ignore[union-attr]
+
+    # Another host, whose URL the old masking rule showed as the first one's.
+    hostile = "https://evil.example?@index.example.test/index.json"
+    assert mask_credentials(hostile) == hostile
+    set_url(paths, hostile)
+    registry = load_registry(paths, environ=environ)
+    assert registry.get("forge") is None
+    assert registry.warnings == [
+        f"index 'corp' ({hostile}) has not been fetched yet; run 'dtm update'"
+    ]
+
+
+def set_url(paths: DtmPaths, url: str) -> None:
+    """Point the configured index at ``url`` by hand, as an edit of registries.json would."""
+    config = json.loads(paths.sources_file.read_text())
+    config[0]["url"] = url
+    paths.sources_file.write_text(json.dumps(config))
