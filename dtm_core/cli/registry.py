@@ -1,5 +1,5 @@
 """Registry commands: list, add and remove indexes, keygen and sign for publishers; ``update``
-refreshes remote ones."""
+refreshes them."""
 
 from __future__ import annotations
 
@@ -119,8 +119,9 @@ def registry_sign(index: str, private_key_file: str) -> None:
 @click.command()
 @output_option
 def update(output: str) -> None:
-    """Refresh every remote index into the cache (conditional requests: unchanged is cheap)."""
-    from ..errors import NetworkError, RefusedError
+    """Refresh every configured index into the cache: remote ones with conditional requests
+    (unchanged is cheap), local ones re-read when their file changed."""
+    from ..errors import RefusedError
     from ..registry import update_sources
 
     app = get_context().app
@@ -134,7 +135,8 @@ def update(output: str) -> None:
             click.echo(f"{r.source.name}: {r.status} ({detail})")
     failed = [r.error for r in results if r.error is not None]
     if failed:
-        # The first failure's kind sets the exit code: a refused signature is 3, not a network 1.
-        kind = type(failed[0]) if isinstance(failed[0], RefusedError) else NetworkError
-        raise kind(f"{len(failed)} of {len(results)} indexes could not be refreshed",
-                   hint=failed[0].hint)
+        # A refusal anywhere sets the exit code (3), whichever index failed first; else the
+        # first failure's own (an invalid index 2, the network 1).
+        cause = next((exc for exc in failed if isinstance(exc, RefusedError)), failed[0])
+        raise type(cause)(f"{len(failed)} of {len(results)} indexes could not be refreshed",
+                          hint=cause.hint)

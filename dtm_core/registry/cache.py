@@ -36,6 +36,7 @@ __all__ = [
     "read_commit",
     "store",
     "write_atomic",
+    "write_failed",
 ]
 
 #: Bumped whenever the layout changes: a commit record of another format is never read as this
@@ -242,6 +243,15 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def write_failed(exc: OSError, path: Path) -> DtmError:
+    """A failed write of ``path`` as one line naming the file and what to check (exit 1)."""
+    return DtmError(
+        f"cannot write {path}: {exc.strerror or type(exc).__name__}",
+        hint=f"check that {path.parent} is writable and its disk has free space, then run the "
+        "command again",
+    )
 
 
 def _upgrade(cache_dir: Path, name: str, url: str, old: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -57,7 +57,10 @@ def refresh(
 
         status, body, reply = http_get(source.name, source.url, headers, transport, policy)
         if status == 304 and meta is not None:
-            cache.touch(cache_dir, source.name, meta)
+            try:
+                cache.touch(cache_dir, source.name, meta)
+            except OSError as exc:
+                raise cache.write_failed(exc, cache.commit_file(cache_dir, source.name)) from exc
             return "unchanged", int(meta.get("tools", 0))
         signature = (http_get_signature(source.name, source.url, transport, policy)
                      if source.key else None)
@@ -124,9 +127,9 @@ def _store(
         meta, dependents = cache.store(
             cache_dir, source.name, source.url, body, data["tools"], entries, extra
         )
-    except OSError:
+    except OSError as exc:
         if not quietly:
-            raise
+            raise cache.write_failed(exc, cache.commit_file(paths.index_cache_dir, source.name)) from exc
         # A read-only cache must not stop `dtm search`: the file validated, use it uncached.
         return "", (entries, dependents_when_needed(entries))
     return str(meta["sha256"]), (entries, dependents)

@@ -123,11 +123,14 @@ def sign_index(index_path: Path, private_path: Path) -> Path:
         raise
     signature = SigningKey(seed).sign(body).signature
     target = index_path.with_name(index_path.name + SIGNATURE_SUFFIX)
-    from .cache import write_atomic
+    from .cache import write_atomic, write_failed
 
-    write_atomic(target, base64.b64encode(signature) + b"\n")
-    # write_atomic makes owner-only files; a signature is published, so let others read it.
-    os.chmod(target, 0o644)
+    try:
+        write_atomic(target, base64.b64encode(signature) + b"\n")
+        # write_atomic makes owner-only files; a signature is published, so let others read it.
+        os.chmod(target, 0o644)
+    except OSError as exc:
+        raise write_failed(exc, target) from exc
     return target
 
 

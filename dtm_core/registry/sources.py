@@ -336,10 +336,13 @@ def _read_config(paths: DtmPaths) -> list[Source]:
 def _write_config(paths: DtmPaths, sources: list[Source]) -> None:
     from . import cache
 
-    paths.ensure(paths.config_dir)
     data = [{"name": s.name, "url": s.url, "priority": s.priority, **({"key": s.key} if s.key else {})}
             for s in sources]
-    cache.write_atomic(paths.sources_file, (json.dumps(data, indent=2) + "\n").encode())
+    try:
+        paths.ensure(paths.config_dir)
+        cache.write_atomic(paths.sources_file, (json.dumps(data, indent=2) + "\n").encode())
+    except OSError as exc:
+        raise cache.write_failed(exc, paths.sources_file) from exc
 
 
 def __getattr__(name: str) -> Any:

@@ -107,3 +107,65 @@ def test_the_policy_refuses_an_index_outside_registry_allowed(dtm: DtmHarness, t
         f"error: index 'default' ({elsewhere}) is not allowed by registry.allowed in {settings}",
         "hint: unset DTM_REGISTRY, or add a pattern matching its absolute path to registry.allowed",
     )
+
+
+def test_update_exits_3_when_any_index_is_refused_whichever_failed_first(
+    dtm: DtmHarness, tmp_path: Path
+) -> None:
+    index, public_key = publish(dtm, tmp_path)
+    assert dtm.run("registry", "add", "corp", str(index), "--key", public_key).exit_code == 0
+    broken = tmp_path / "broken.json"
+    shutil.copyfile(TEST_REGISTRY, broken)
+    # Higher priority: refreshed, and failing, before corp.
+    assert dtm.run("registry", "add", "broken", str(broken), "--priority", "90").exit_code == 0
+    broken.write_text("{")
+    assert dtm.run("update").exit_code == 2  # an invalid index alone: its own code
+
+    data = json.loads(index.read_text())
+    data["tools"]["alpha"]["description"] = "tampered after signing"
+    index.write_text(json.dumps(data))
+    result = dtm.run("update")
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["broken", "corp", "default"]
+    assert result.exit_code == 3
+    error, hint = one_error(result.stderr)
+    assert error == "error: 2 of 3 indexes could not be refreshed"
+    assert hint.startswith("hint: the index was changed after signing")  # the refusal's hint
+
+
+def test_a_cache_that_cannot_be_written_is_one_error_naming_the_file(
+    dtm: DtmHarness, tmp_path: Path
+) -> None:
+    from dtm_core.paths import resolve_paths
+
+    index = tmp_path / "corp.json"
+    shutil.copyfile(TEST_REGISTRY, index)
+    assert dtm.run("registry", "add", "corp", str(index)).exit_code == 0
+    cache_dir = resolve_paths(dtm.env).index_cache_dir
+    shutil.rmtree(cache_dir)
+    cache_dir.write_text("a file where the index cache should be")
+
+    result = dtm.run("update")
+    assert result.exit_code == 1
+    assert f"corp: failed (cannot write {cache_dir}/corp.index.json: " in result.stdout
+    error, hint = one_error(result.stderr)
+    assert error == "error: 2 of 2 indexes could not be refreshed"
+    assert hint == (
+        f"hint: check that {cache_dir} is writable and its disk has free space, then run the "
+        "command again"
+    )
+
+
+def test_sign_that_cannot_write_the_signature_is_one_error_naming_it(
+    dtm: DtmHarness, tmp_path: Path
+) -> None:
+    index, _ = publish(dtm, tmp_path)
+    signature = Path(f"{index}.sig")
+    signature.unlink()
+    signature.mkdir()  # a directory in the way: os.replace fails, even for root
+    result = dtm.run("registry", "sign", str(index), "--key", str(tmp_path / "publisher.key"))
+    assert result.exit_code == 1
+    assert one_error(result.stderr) == (
+        f"error: cannot write {signature}: Is a directory",
+        f"hint: check that {index.parent} is writable and its disk has free space, then run the "
+        "command again",
+    )
