@@ -1,4 +1,4 @@
-"""Fuzzing dtm's own settings file, ``registries.json``, through ``dtm registry list`` and ``dtm search``."""
+"""Fuzzing the sources file, ``registries.json``, through ``dtm registry list`` and ``dtm search``."""
 
 from __future__ import annotations
 
