@@ -19,6 +19,7 @@ before the policy was set is refused too; ``DTM_REGISTRY`` is no way around it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -98,6 +99,14 @@ class IndexPolicy(Frozen):
                 f"registry.require_signed is true in {self.file}",
                 hint=f"{fix}, or set registry.require_signed = false",
             )
+
+
+def _toml_key(key: str) -> str:
+    """``key`` as TOML spells it: bare if it may be, else quoted, so a newline in it cannot
+    break the one-line error."""
+    import re
+
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
 
 
 def _local_pattern_matches(path: str, pattern: str) -> bool:
@@ -181,7 +190,7 @@ def load_policy(paths: DtmPaths, environ: Mapping[str, str] | None = None) -> In
 def _policy(settings: Settings, table: Mapping[str, object]) -> IndexPolicy:
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
-        raise settings.error(f"registry.{unknown[0]}", "is not a setting",
+        raise settings.error(f"registry.{_toml_key(unknown[0])}", "is not a setting",
                              hint=f"the [registry] settings are {', '.join(_KEYS)}")
     allowed = table.get("allowed")
     if allowed is not None and not (

@@ -165,6 +165,8 @@ def test_an_index_kept_from_before_require_signed_is_refused(
          "2:1"),
         ("[registry]\n  require_signed = 1\n", "registry.require_signed must be true or false", "2:3"),
         ("[registry]\nallow = []\n", "registry.allow is not a setting", "2:1"),
+        # Found by fuzzing: a newline in a quoted key broke the one-line error.
+        ('[registry]\n"a\\nb" = 1\n', 'registry."a\\nb" is not a setting', "2:1"),
         ("registry = 3\n", "registry must be a table ([registry])", None),
     ],
 )
