@@ -74,8 +74,7 @@ class FaultRates:
     def text(self) -> str:
         """The rates as :meth:`parse` reads them (fields that differ from the defaults)."""
         default = FaultRates()
-        # repr, not :g, so that the sandbox's background process gets exactly these rates.
-        return ",".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__
+        return ",".join(f"{name}={_exact(getattr(self, name))}" for name in self.__dataclass_fields__
                         if getattr(self, name) != getattr(default, name)) or "latency=0"
 
     @classmethod
@@ -98,6 +97,13 @@ class FaultRates:
             return cls(**fields)  # type: ignore[arg-type]
         except ValueError as error:
             raise ValueError(f"bad fault rates {text!r}: {error}") from None
+
+
+def _exact(value: float) -> str:
+    """``value`` as briefly as it reads back unchanged: the sandbox hands its background process
+    the rates as text, and ``:g`` alone would round 1/3."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,6 @@ class KubernetesEmulator(Emulator):
                  openapi_spec: Path | None = None,
                  faults: FaultRates | None = None, fault_seed: int = 0) -> None:
         self.faults = FaultPlan(faults, seed=fault_seed)
-        self.ready_delay = ready_delay
         self.openapi_spec = openapi_spec_path(openapi_spec)
         openapi = openapi_for(self.openapi_spec)
         self.store = Store()
@@ -65,6 +64,15 @@ class KubernetesEmulator(Emulator):
                             WriteOptions(manager="kube-apiserver"))
 
     # -- lifecycle ---------------------------------------------------------------------------------
+
+    @property
+    def ready_delay(self) -> float:
+        """Seconds after each spec change before a workload reports ready; settable while running."""
+        return self._controller.ready_delay
+
+    @ready_delay.setter
+    def ready_delay(self, seconds: float) -> None:
+        self._controller.ready_delay = seconds
 
     def start(self) -> KubernetesEmulator:
         self._serving = Serving(EmulatorServer(self._address, self._state), "k8s-emulator-http",

@@ -58,6 +58,9 @@ def outputs(dtm: DtmHarness, address: str = "argocd.default") -> dict[str, Any]:
 
 def test_install_applies_the_release_and_waits_until_every_workload_is_ready(
         argocd_dtm: DtmHarness, cluster: KubernetesEmulator, kubectl: Kubectl) -> None:
+    # Long enough that applying the 59 objects, even on a busy machine, ends well before
+    # argocd-server is ready: dtm must be seen waiting for it.
+    cluster.ready_delay = 1.5
     result = install(argocd_dtm, "argocd")
     assert "applying 59 objects of Argo CD 3.5.1 to argocd" in result.stderr
     assert "waiting for deployment argocd/argocd-server" in result.stderr
