@@ -281,7 +281,14 @@ class JenkinsClient:
             found = self.is_folder(folder)
             if found is None:
                 self.progress(f"creating folder {'/'.join(folder)}")
-                self.create_item(folder, folder_config)
+                try:
+                    self.create_item(folder, folder_config)
+                except OperationError:
+                    # Two pipelines of one apply share their folders, and run in parallel: the
+                    # other may have made it since we looked. Then it is theirs, and fine.
+                    if self.is_folder(folder) is not True:
+                        raise
+                    continue
                 created.append("/".join(folder))
             elif not found:
                 raise OperationError(

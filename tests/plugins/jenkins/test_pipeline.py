@@ -9,6 +9,7 @@ repository of the test plugin's source control, kept in the test world file.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from dtm_plugins_jenkins.jobconfig import (  # type: ignore[import-not-found,unu
     JobConfigError,
     JobSettings,
     branch_of,
+    folder_xml,
     parse_job,
     pipeline_xml,
 )
@@ -30,6 +32,7 @@ from dtm_plugins_jenkins.pipeline import (  # type: ignore[import-not-found,unus
     starter_jenkinsfile,
 )
 
+from dtm_core.emulators.faults import FaultRates
 from dtm_core.emulators.jenkins import JenkinsEmulator
 
 REPO = Path(__file__).resolve().parents[3]
@@ -223,6 +226,30 @@ def test_a_job_in_folders_creates_the_missing_folders(
         ("POST", "/job/team/createItem?name=web"), ("POST", "/job/team/job/web/createItem?name=app")]
     ok(dtm.run("remove", "jenkins-pipeline", "-y"))
     assert emulator.jobs() == {} and emulator.folders() == ["team", "team/web"]  # folders may hold others
+
+
+def test_two_pipelines_creating_the_same_folder_at_once_both_succeed(
+        start_jenkins: Callable[..., JenkinsEmulator]) -> None:
+    # Found by the canary run: two pipelines of one apply, in parallel, both saw folder acme
+    # missing; the second createItem was refused "A job already exists with the name acme".
+    # Every call takes 0.3 s, so both look before either creates.
+    emulator = start_jenkins(faults=FaultRates(latency=1.0, delay=0.3))
+    barrier = threading.Barrier(2)
+    created: dict[str, list[str]] = {}
+
+    def make(job: str) -> None:
+        with JenkinsClient(emulator.url, "admin", PASSWORD) as client:
+            barrier.wait()
+            created[job] = client.ensure_folders(["acme", job], folder_xml("made by dtm"))
+
+    threads = [threading.Thread(target=make, args=(job,)) for job in ("app", "admin")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(created) == ["admin", "app"]  # neither raised
+    assert sorted(created.values()) == [[], ["acme"]]  # made once, by whichever came first
+    assert emulator.folders() == ["acme"]
 
 
 def test_a_folder_that_is_a_job_and_a_bad_name_are_refused(dtm: DtmHarness,
