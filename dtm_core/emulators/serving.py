@@ -164,11 +164,17 @@ class Emulator:
 
     faults: FaultPlan
 
+    #: The running server, set by :meth:`start`.
+    _serving: Serving | None = None
+
     def start(self) -> Self:
         raise NotImplementedError
 
     def stop(self) -> None:
-        raise NotImplementedError
+        """Stop serving; a stopped emulator may be stopped again."""
+        if self._serving is not None:
+            self._serving.stop()
+        self._serving = None
 
     def __enter__(self) -> Self:
         return self.start()

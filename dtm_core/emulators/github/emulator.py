@@ -40,11 +40,6 @@ class GitHubEmulator(Emulator):
         self._state.root = self._serving.root
         return self
 
-    def stop(self) -> None:
-        if self._serving is not None:
-            self._serving.stop()
-        self._serving = None
-
     @property
     def url(self) -> str:
         """The API root, such as ``http://127.0.0.1:PORT``."""

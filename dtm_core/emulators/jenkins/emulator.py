@@ -46,11 +46,6 @@ class JenkinsEmulator(Emulator):
         self._serving = Serving(server, "jenkins-emulator-http", self.faults)
         return self
 
-    def stop(self) -> None:
-        if self._serving is not None:
-            self._serving.stop()
-        self._serving = None
-
     @property
     def url(self) -> str:
         """The root URL, with a trailing slash: ``http://127.0.0.1:<port>/``."""

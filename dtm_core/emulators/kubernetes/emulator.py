@@ -83,9 +83,7 @@ class KubernetesEmulator(Emulator):
     def stop(self) -> None:
         self._controller.stop()
         self.store.close()  # ends open watches
-        if self._serving is not None:
-            self._serving.stop()
-        self._serving = None
+        super().stop()
 
     @property
     def url(self) -> str:
