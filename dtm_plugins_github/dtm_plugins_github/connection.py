@@ -9,6 +9,7 @@ Authorization header and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from dtm_core import OperationError, Option, Secret, SecretRef, ToolContext
@@ -53,8 +54,9 @@ def token(ctx: ToolContext) -> str:
     )
 
 
-def _max_wait(ctx: ToolContext) -> float | None:
-    text = ctx.environ.get(MAX_WAIT_VARIABLE)
+def max_wait(environ: Mapping[str, str]) -> float | None:
+    """The longest rate-limit wait the environment allows (``DTM_GITHUB_MAX_WAIT``), None for the default."""
+    text = environ.get(MAX_WAIT_VARIABLE)
     if not text:
         return None
     try:
@@ -66,4 +68,5 @@ def _max_wait(ctx: ToolContext) -> float | None:
 
 def client_for(ctx: ToolContext) -> GitHubClient:
     """A client for the GitHub the options and environment select, reporting waits as progress."""
-    return GitHubClient(token(ctx), api_url(ctx), progress=ctx.progress, max_rate_limit_wait=_max_wait(ctx))
+    return GitHubClient(token(ctx), api_url(ctx), progress=ctx.progress,
+                        max_rate_limit_wait=max_wait(ctx.environ))

@@ -40,7 +40,7 @@ from urllib.parse import unquote, urlsplit
 from dtm_core import CommitRequest, CommitResult, OperationError, Secret, SourceControl
 
 from .client import DEFAULT_API_URL, GitHubClient, file_path, repo_path
-from .connection import MAX_WAIT_VARIABLE, TOKEN_VARIABLES
+from .connection import TOKEN_VARIABLES, max_wait
 from .errors import GitHubError
 from .gitdata import blob_sha, branch_head, commit_files, file_shas
 
@@ -192,21 +192,10 @@ def _token(given: Secret | None, environ: Mapping[str, str], repository: Reposit
     return environ[names[0]]
 
 
-def _max_wait(environ: Mapping[str, str]) -> float | None:
-    text = environ.get(MAX_WAIT_VARIABLE)
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise OperationError(f"{MAX_WAIT_VARIABLE} must be a number of seconds, not {text!r}",
-                             hint=f"unset it or set e.g. {MAX_WAIT_VARIABLE}=120") from None
-
-
 def _client(repository: Repository, token: str, environ: Mapping[str, str],
             progress: Callable[[str], None]) -> GitHubClient:
     return GitHubClient(token, repository.site.api_url, progress=progress,
-                        max_rate_limit_wait=_max_wait(environ))
+                        max_rate_limit_wait=max_wait(environ))
 
 
 def _fetch(gh: GitHubClient, repository: Repository) -> dict[str, Any]:

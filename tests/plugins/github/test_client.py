@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from dtm_plugins_github.client import GitHubClient
-from dtm_plugins_github.connection import api_url, token
+from dtm_plugins_github.connection import api_url, max_wait, token
 from dtm_plugins_github.errors import GitHubError, RateLimitError
 
 from dtm_core import OperationError, RetryPolicy, Secret, SecretRef, ToolContext
@@ -279,3 +279,13 @@ def test_request_bodies_are_json() -> None:
     with client(handle) as gh:
         gh.patch("/repos/a/b", {"archived": True}, idempotent=True)
     assert json.loads(seen[0].content) == {"archived": True}
+
+
+def test_the_rate_limit_wait_setting_must_be_seconds() -> None:
+    assert max_wait({}) is None
+    assert max_wait({"DTM_GITHUB_MAX_WAIT": "90"}) == 90.0
+    with pytest.raises(OperationError) as caught:
+        max_wait({"DTM_GITHUB_MAX_WAIT": "soon"})
+    assert caught.value.message == "DTM_GITHUB_MAX_WAIT must be a number of seconds, not 'soon'"
+    assert caught.value.hint == "unset it or set e.g. DTM_GITHUB_MAX_WAIT=120"
+    assert caught.value.exit_code == 1
